@@ -1,0 +1,1 @@
+//! AMF (Action Message Format) codecs.

@@ -1,0 +1,4 @@
+//! The sans-IO RTMP core: bytes in, events and bytes out. No tokio, no napi, no sockets,
+//! no clock reads (time is passed in by the caller).
+pub mod amf;
+pub mod command;
