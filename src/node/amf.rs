@@ -1,3 +1,5 @@
 use napi_derive::napi;
 #[napi]
-pub fn probe() -> u32 { 42 }
+pub fn probe() -> u32 {
+    42
+}

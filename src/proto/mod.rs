@@ -1,4 +1,13 @@
 //! The sans-IO RTMP core: bytes in, events and bytes out. No tokio, no napi, no sockets,
 //! no clock reads (time is passed in by the caller).
 pub mod amf;
+pub mod chunk;
 pub mod command;
+mod error;
+pub mod handshake;
+mod limits;
+pub mod message;
+pub mod session;
+
+pub use error::ProtoError;
+pub use limits::Limits;

@@ -1,0 +1,351 @@
+//! One RTMP session, sans-IO: the handshake, then the chunk layer with the protocol
+//! control duties of RTMP 1.0 §5.4 and §7.1.7 done automatically (chunk size, abort,
+//! acknowledgements by window, ping responses). Bytes in, events and bytes out; time is
+//! passed in.
+
+use bytes::BytesMut;
+
+use super::chunk::{ChunkDecoder, ChunkEncoder, Message, OutgoingHeader};
+use super::handshake::{Handshake, Role, RANDOM_SIZE};
+use super::message::{type_id, user_control, ControlMessage, CONTROL_CSID};
+use super::{Limits, ProtoError};
+
+/// What a session reports to its driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The handshake completed; messages follow.
+    HandshakeDone,
+    /// A complete message (control messages included, after the session acted on them).
+    Message(Message),
+}
+
+/// The receive/send chunk sizes and acknowledgement windows of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// Chunk size the peer sends with.
+    pub receive_chunk_size: u32,
+    /// Chunk size we send with.
+    pub send_chunk_size: u32,
+    /// Window Acknowledgement Size we announced to the peer (0 if none).
+    pub announced_window: u32,
+    /// Window Acknowledgement Size the peer announced: we acknowledge by it (0 if none).
+    pub peer_window: u32,
+}
+
+/// A sans-IO RTMP session.
+#[derive(Debug)]
+pub struct Session {
+    handshake: Handshake,
+    decoder: ChunkDecoder,
+    encoder: ChunkEncoder,
+    output: BytesMut,
+    /// Bytes consumed from the peer, wrapping at 2^32 like the Ack sequence (§5.4.3).
+    bytes_received: u32,
+    /// `bytes_received` when the last Acknowledgement was sent.
+    acked_at: u32,
+    peer_window: u32,
+    announced_window: u32,
+}
+
+impl Session {
+    /// A session in `role`; `epoch_ms` and `random` fill our C1/S1.
+    pub fn new(role: Role, limits: Limits, epoch_ms: u32, random: &[u8; RANDOM_SIZE]) -> Self {
+        Self {
+            handshake: Handshake::new(role, epoch_ms, random),
+            decoder: ChunkDecoder::new(limits),
+            encoder: ChunkEncoder::default(),
+            output: BytesMut::new(),
+            bytes_received: 0,
+            acked_at: 0,
+            peer_window: 0,
+            announced_window: 0,
+        }
+    }
+
+    /// True once the handshake is complete.
+    pub fn is_established(&self) -> bool {
+        self.handshake.is_done()
+    }
+
+    /// Processes bytes at the front of `input` until one event is ready (`Some`) or
+    /// more input is needed (`None`). Replies (handshake, acks, pings) are queued in the
+    /// output. An error is fatal for the session.
+    pub fn poll(&mut self, input: &mut BytesMut, now_ms: u32) -> Result<Option<Event>, ProtoError> {
+        let before = input.len();
+        let result = self.poll_inner(input, now_ms);
+        let consumed = (before - input.len()) as u32;
+        self.bytes_received = self.bytes_received.wrapping_add(consumed);
+        if self.peer_window > 0
+            && self.bytes_received.wrapping_sub(self.acked_at) >= self.peer_window
+        {
+            self.send_ack();
+        }
+        result
+    }
+
+    fn poll_inner(
+        &mut self,
+        input: &mut BytesMut,
+        now_ms: u32,
+    ) -> Result<Option<Event>, ProtoError> {
+        if !self.handshake.is_done() {
+            let done = self.handshake.process(input, now_ms, &mut self.output)?;
+            return Ok(done.then_some(Event::HandshakeDone));
+        }
+        let Some(msg) = self.decoder.decode(input)? else {
+            return Ok(None);
+        };
+        if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload)? {
+            self.on_control(control)?;
+        }
+        Ok(Some(Event::Message(msg)))
+    }
+
+    fn on_control(&mut self, control: ControlMessage) -> Result<(), ProtoError> {
+        match control {
+            ControlMessage::SetChunkSize(size) => self.decoder.set_chunk_size(size)?,
+            ControlMessage::Abort(csid) => self.decoder.abort(csid),
+            ControlMessage::WindowAckSize(size) => self.peer_window = size,
+            // §5.4.5: answer with our Window Acknowledgement Size (node-rtmpapi always did).
+            ControlMessage::SetPeerBandwidth { size, .. } => {
+                self.send_control(ControlMessage::WindowAckSize(size))?
+            }
+            // §7.1.7: a PingRequest is answered with a PingResponse echoing its timestamp.
+            ControlMessage::UserControl {
+                event_type: user_control::PING_REQUEST,
+                value,
+                ..
+            } => self.send_control(ControlMessage::UserControl {
+                event_type: user_control::PING_RESPONSE,
+                value,
+                buffer_ms: 0,
+            })?,
+            ControlMessage::Acknowledgement(_) | ControlMessage::UserControl { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Queues one message, split into chunks of the send chunk size.
+    pub fn send(&mut self, header: &OutgoingHeader, payload: &[u8]) {
+        self.encoder.encode(header, payload, &mut self.output);
+    }
+
+    /// Queues a protocol control or user control message on chunk stream 2, message
+    /// stream 0 (§5.4). A Set Chunk Size takes effect for the messages after it.
+    pub fn send_control(&mut self, control: ControlMessage) -> Result<(), ProtoError> {
+        if let ControlMessage::SetChunkSize(size) = control {
+            if size == 0 || size > super::chunk::MAX_CHUNK_SIZE {
+                return Err(ProtoError::InvalidChunkSize(size));
+            }
+        }
+        let header = OutgoingHeader {
+            csid: CONTROL_CSID,
+            timestamp: 0,
+            type_id: control.type_id(),
+            stream_id: 0,
+        };
+        self.encoder
+            .encode(&header, &control.encode(), &mut self.output);
+        match control {
+            ControlMessage::SetChunkSize(size) => self.encoder.set_chunk_size(size)?,
+            ControlMessage::WindowAckSize(size) => self.announced_window = size,
+            ControlMessage::Abort(csid) => self.encoder.reset_stream(csid),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Queues an Acknowledgement of the bytes received so far (§5.4.3).
+    pub fn send_ack(&mut self) {
+        self.acked_at = self.bytes_received;
+        let header = OutgoingHeader {
+            csid: CONTROL_CSID,
+            timestamp: 0,
+            type_id: type_id::ACKNOWLEDGEMENT,
+            stream_id: 0,
+        };
+        let payload = ControlMessage::Acknowledgement(self.bytes_received).encode();
+        self.encoder.encode(&header, &payload, &mut self.output);
+    }
+
+    /// Bytes received from the peer so far, wrapping at 2^32.
+    pub fn bytes_received(&self) -> u32 {
+        self.bytes_received
+    }
+
+    /// Bytes queued for the peer and not yet taken.
+    pub fn pending_output(&self) -> usize {
+        self.output.len()
+    }
+
+    /// Takes the bytes queued for the peer.
+    pub fn take_output(&mut self) -> BytesMut {
+        self.output.split()
+    }
+
+    /// Bytes held in partially received messages.
+    pub fn buffered_input(&self) -> usize {
+        self.decoder.buffered_bytes()
+    }
+
+    /// Chunk sizes and windows in force.
+    pub fn windows(&self) -> Windows {
+        Windows {
+            receive_chunk_size: self.decoder.chunk_size(),
+            send_chunk_size: self.encoder.chunk_size(),
+            announced_window: self.announced_window,
+            peer_window: self.peer_window,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::chunk::OutgoingHeader;
+
+    /// An in-memory client + server pair: no sockets, time passed in.
+    struct Pair {
+        client: Session,
+        server: Session,
+        to_server: BytesMut,
+        to_client: BytesMut,
+    }
+
+    impl Pair {
+        fn new() -> Self {
+            let mut pair = Self {
+                client: Session::new(Role::Client, Limits::default(), 0, &[1; RANDOM_SIZE]),
+                server: Session::new(Role::Server, Limits::default(), 0, &[2; RANDOM_SIZE]),
+                to_server: BytesMut::new(),
+                to_client: BytesMut::new(),
+            };
+            let (c, s) = pair.exchange();
+            assert_eq!(c, vec![Event::HandshakeDone]);
+            assert_eq!(s, vec![Event::HandshakeDone]);
+            pair
+        }
+
+        /// Moves bytes both ways until both sides are idle; returns (client, server) events.
+        fn exchange(&mut self) -> (Vec<Event>, Vec<Event>) {
+            let (mut ce, mut se) = (Vec::new(), Vec::new());
+            loop {
+                while let Some(e) = self.client.poll(&mut self.to_client, 0).unwrap() {
+                    ce.push(e);
+                }
+                self.to_server.extend_from_slice(&self.client.take_output());
+                while let Some(e) = self.server.poll(&mut self.to_server, 0).unwrap() {
+                    se.push(e);
+                }
+                self.to_client.extend_from_slice(&self.server.take_output());
+                if self.to_client.is_empty() && self.to_server.is_empty() {
+                    return (ce, se);
+                }
+            }
+        }
+    }
+
+    fn types(events: &[Event]) -> Vec<u8> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m.type_id),
+                Event::HandshakeDone => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_ping_request_is_answered_with_a_ping_response_echoing_its_timestamp() {
+        let mut pair = Pair::new();
+        let ping = ControlMessage::UserControl {
+            event_type: user_control::PING_REQUEST,
+            value: 0xCAFE_BABE,
+            buffer_ms: 0,
+        };
+        pair.server.send_control(ping).unwrap();
+        let (client_events, server_events) = pair.exchange();
+        assert_eq!(types(&client_events), vec![4]);
+        let Event::Message(m) = &server_events[0] else {
+            panic!("no response")
+        };
+        assert_eq!(&m.payload[..], &[0x00, 0x07, 0xCA, 0xFE, 0xBA, 0xBE]);
+    }
+
+    #[test]
+    fn set_chunk_size_applies_to_the_following_messages_both_ways() {
+        let mut pair = Pair::new();
+        pair.server
+            .send_control(ControlMessage::SetChunkSize(4096))
+            .unwrap();
+        let big = vec![9u8; 3000];
+        let h = OutgoingHeader {
+            csid: 6,
+            timestamp: 0,
+            type_id: 9,
+            stream_id: 1,
+        };
+        pair.server.send(&h, &big);
+        let wire_len = pair.server.pending_output();
+        assert_eq!(wire_len, 12 + 4 + 12 + 3000, "one chunk at size 4096");
+        let (client_events, _) = pair.exchange();
+        assert_eq!(types(&client_events), vec![1, 9]);
+        assert_eq!(pair.client.windows().receive_chunk_size, 4096);
+    }
+
+    #[test]
+    fn acknowledgements_are_sent_each_window_with_wrapping_counts() {
+        let mut pair = Pair::new();
+        pair.client
+            .send_control(ControlMessage::WindowAckSize(1000))
+            .unwrap();
+        let h = OutgoingHeader {
+            csid: 6,
+            timestamp: 0,
+            type_id: 8,
+            stream_id: 1,
+        };
+        for _ in 0..5 {
+            pair.client.send(&h, &[0u8; 400]);
+        }
+        let (client_events, _) = pair.exchange();
+        let acks: Vec<u32> = client_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) if m.type_id == 3 => Some(u32::from_be_bytes([
+                    m.payload[0],
+                    m.payload[1],
+                    m.payload[2],
+                    m.payload[3],
+                ])),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(acks.len(), 2, "{acks:?}");
+        assert!(acks.windows(2).all(|w| w[1] - w[0] >= 1000));
+
+        // The count wraps at 2^32 instead of overflowing.
+        pair.server.bytes_received = u32::MAX - 10;
+        pair.server.acked_at = u32::MAX - 10;
+        for _ in 0..3 {
+            pair.client.send(&h, &[0u8; 400]);
+        }
+        let (client_events, _) = pair.exchange();
+        assert!(types(&client_events).contains(&3));
+        assert!(pair.server.bytes_received() < 2000);
+    }
+
+    #[test]
+    fn set_peer_bandwidth_is_answered_with_a_window_acknowledgement_size() {
+        let mut pair = Pair::new();
+        pair.server
+            .send_control(ControlMessage::SetPeerBandwidth {
+                size: 2_500_000,
+                limit_type: 2,
+            })
+            .unwrap();
+        let (_, server_events) = pair.exchange();
+        assert_eq!(types(&server_events), vec![5]);
+        assert_eq!(pair.server.windows().peer_window, 2_500_000);
+    }
+}
