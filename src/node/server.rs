@@ -1,0 +1,208 @@
+//! `NativeServer`: a listening socket whose connection events reach one JS callback
+//! through a threadsafe function, messages in batches.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Buffer, FnArgs, Function, Uint32Array};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
+use napi_derive::napi;
+
+use super::session::NativeSession;
+use super::{invalid_arg, js_error};
+use crate::proto::Limits;
+use crate::runtime::{self, Batch, ConnectionHandle, EventSink, RuntimeError, ServerConfig, ServerHandle};
+
+/// Event kinds passed as the first callback argument.
+const EVENT_CONNECTION: u32 = 0;
+const EVENT_BATCH: u32 = 1;
+const EVENT_CLOSE: u32 = 2;
+
+/// Callback arguments: (kind, connection id, session, payloads, meta, error message,
+/// error code).
+type EventArgs = FnArgs<(
+    u32,
+    u32,
+    Option<NativeSession>,
+    Option<Buffer>,
+    Option<Uint32Array>,
+    Option<String>,
+    Option<String>,
+)>;
+
+enum ServerEvent {
+    Connection(ConnectionHandle),
+    Batch(u64, Batch),
+    Closed(u64, Option<RuntimeError>),
+}
+
+type EventFn = ThreadsafeFunction<ServerEvent, (), EventArgs, Status, false>;
+
+struct TsfnSink(Arc<EventFn>);
+
+impl EventSink for TsfnSink {
+    fn connection(&self, conn: ConnectionHandle) {
+        self.0.call(ServerEvent::Connection(conn), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+
+    fn batch(&self, conn_id: u64, batch: Batch) {
+        self.0.call(ServerEvent::Batch(conn_id, batch), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+
+    fn closed(&self, conn_id: u64, error: Option<RuntimeError>) {
+        self.0.call(ServerEvent::Closed(conn_id, error), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
+
+/// Converts one event into callback arguments on the JS thread. The batch's permit
+/// is released here: the batch is then in JS's hands.
+fn event_args(event: ServerEvent) -> EventArgs {
+    match event {
+        ServerEvent::Connection(c) => (
+            EVENT_CONNECTION,
+            c.id() as u32,
+            Some(NativeSession::from_connection(c)),
+            None,
+            None,
+            None,
+            None,
+        ),
+        ServerEvent::Batch(id, batch) => (
+            EVENT_BATCH,
+            id as u32,
+            None,
+            Some(batch.data.into()),
+            Some(batch.meta.into()),
+            None,
+            None,
+        ),
+        ServerEvent::Closed(id, error) => (
+            EVENT_CLOSE,
+            id as u32,
+            None,
+            None,
+            None,
+            error.as_ref().map(ToString::to_string),
+            error.as_ref().map(|e| e.code().to_string()),
+        ),
+    }
+    .into()
+}
+
+/// Limits and timeouts of a server; every field optional (defaults in README).
+#[napi(object)]
+#[derive(Default)]
+pub struct ServerOptions {
+    pub handshake_timeout_ms: Option<u32>,
+    pub max_message_size: Option<u32>,
+    pub max_chunk_streams: Option<u32>,
+    pub max_buffered_bytes: Option<u32>,
+    pub in_flight_batches: Option<u32>,
+    pub send_high_water: Option<u32>,
+    pub max_send_buffer: Option<u32>,
+}
+
+impl ServerOptions {
+    fn config(&self) -> ServerConfig {
+        let d = ServerConfig::default();
+        let l = Limits::default();
+        ServerConfig {
+            limits: Limits {
+                max_message_size: self.max_message_size.unwrap_or(l.max_message_size),
+                max_chunk_streams: self.max_chunk_streams.map_or(l.max_chunk_streams, |v| v as usize),
+                max_buffered_bytes: self.max_buffered_bytes.map_or(l.max_buffered_bytes, |v| v as usize),
+            },
+            handshake_timeout: self
+                .handshake_timeout_ms
+                .map_or(d.handshake_timeout, |ms| Duration::from_millis(u64::from(ms))),
+            in_flight_batches: self.in_flight_batches.map_or(d.in_flight_batches, |v| v.max(1) as usize),
+            max_batch_bytes: d.max_batch_bytes,
+            send_high_water: self.send_high_water.map_or(d.send_high_water, |v| v as usize),
+            max_send_buffer: self.max_send_buffer.map_or(d.max_send_buffer, |v| v as usize),
+        }
+    }
+}
+
+/// The bound address, as `net.Server#address()` reports it.
+#[napi(object)]
+pub struct AddressInfo {
+    pub address: String,
+    pub family: String,
+    pub port: u32,
+}
+
+/// A native RTMP listener.
+#[napi]
+pub struct NativeServer {
+    events: Arc<EventFn>,
+    config: ServerConfig,
+    listener: Option<ServerHandle>,
+}
+
+#[napi]
+impl NativeServer {
+    /// `onEvent(kind, id, session, data, meta, errorMessage, errorCode)` receives
+    /// connection (0), batch (1) and close (2) events.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(on_event: Function<'_, EventArgs, ()>, options: Option<ServerOptions>) -> napi::Result<Self> {
+        let events = on_event
+            .build_threadsafe_function::<ServerEvent>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| Ok(event_args(ctx.value)))?;
+        Ok(Self {
+            events: Arc::new(events),
+            config: options.unwrap_or_default().config(),
+            listener: None,
+        })
+    }
+
+    /// Binds and starts accepting. Throws (code ERR_RTMP_SOCKET) if the address cannot
+    /// be bound; the JS face turns that into an 'error' event.
+    #[napi(catch_unwind)]
+    pub fn listen(&mut self, host: String, port: u32) -> napi::Result<AddressInfo> {
+        let port = u16::try_from(port).map_err(|_| {
+            invalid_arg(format!("port {port} is out of range"))
+        })?;
+        let addr: SocketAddr = (host.as_str(), port)
+            .to_socket_addrs()
+            .map_err(|e| js_error(RuntimeError::Io(e)))?
+            .next()
+            .ok_or_else(|| js_error(RuntimeError::Io(std::io::ErrorKind::AddrNotAvailable.into())))?;
+        let sink = Arc::new(TsfnSink(self.events.clone()));
+        let handle = runtime::bind(addr, self.config, sink).map_err(js_error)?;
+        let local = handle.local_addr();
+        self.listener = Some(handle);
+        Ok(AddressInfo {
+            address: local.ip().to_string(),
+            family: if local.is_ipv4() { "IPv4" } else { "IPv6" }.into(),
+            port: u32::from(local.port()),
+        })
+    }
+
+    /// Stops accepting; accepted connections run on until they end.
+    #[napi(catch_unwind)]
+    pub fn close(&mut self) {
+        self.listener = None;
+    }
+
+    /// Whether pending events keep the Node process alive (`server.ref()/unref()`).
+    #[napi(catch_unwind)]
+    pub fn set_ref(&mut self, env: Env, referenced: bool) -> napi::Result<()> {
+        let raw = self.events.raw();
+        // SAFETY: called on the JS thread with its env; `raw` lives as long as `events`.
+        let status = unsafe {
+            if referenced {
+                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        };
+        if status == napi::sys::Status::napi_ok {
+            Ok(())
+        } else {
+            Err(napi::Error::from_reason("cannot change the reference of the event callback"))
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! `NativeSession`: the JS handle on one RTMP session, either an accepted tokio
+//! connection or a detached core driven by bytes from a JS stream (`rtmpSession` over a
+//! `net.Socket`, a TLS socket or any Duplex).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use napi::bindgen_prelude::{Buffer, Uint32Array};
+use napi_derive::napi;
+
+use super::{invalid_arg, js_error};
+use crate::proto::chunk::OutgoingHeader;
+use crate::proto::handshake::{Role, RANDOM_SIZE};
+use crate::proto::message::ControlMessage;
+use crate::proto::session::{Event, Session, Windows};
+use crate::proto::Limits;
+use crate::runtime::{BatchBuilder, ConnectionHandle, RuntimeError};
+
+/// A core session fed by JS: bytes in through `feed`, bytes out through `takeOutput`.
+struct Detached {
+    session: Session,
+    input: BytesMut,
+    started: Instant,
+    closed: bool,
+}
+
+enum Backend {
+    Connection(ConnectionHandle),
+    Detached(Box<Detached>),
+}
+
+/// Messages packed for JS: `data` holds the payloads, `meta` 7 u32 per message
+/// (type id, timestamp, message stream id, chunk stream id, format, offset, length).
+#[napi(object)]
+pub struct MessageBatch {
+    pub data: Buffer,
+    pub meta: Uint32Array,
+}
+
+/// What one `feed` call produced.
+#[napi(object)]
+pub struct FeedResult {
+    /// True on the call that completed the handshake.
+    pub handshake_done: bool,
+    pub batch: Option<MessageBatch>,
+}
+
+/// Chunk sizes and acknowledgement windows, with node-rtmpapi's names.
+#[napi(object)]
+pub struct ChunkSizes {
+    /// Chunk size the peer sends with.
+    pub rcv: u32,
+    /// Chunk size we send with.
+    pub snd: u32,
+    /// Window Acknowledgement Size we announced.
+    pub rcv_win_size: u32,
+    /// Window Acknowledgement Size the peer announced.
+    pub snd_win_size: u32,
+}
+
+impl From<Windows> for ChunkSizes {
+    fn from(w: Windows) -> Self {
+        Self {
+            rcv: w.receive_chunk_size,
+            snd: w.send_chunk_size,
+            rcv_win_size: w.announced_window,
+            snd_win_size: w.peer_window,
+        }
+    }
+}
+
+pub(crate) fn batch_to_js(data: Vec<u8>, meta: Vec<u32>) -> MessageBatch {
+    MessageBatch {
+        data: data.into(),
+        meta: meta.into(),
+    }
+}
+
+/// One RTMP session as seen from JS.
+#[napi]
+pub struct NativeSession {
+    backend: Backend,
+}
+
+impl NativeSession {
+    pub(crate) fn from_connection(handle: ConnectionHandle) -> Self {
+        Self {
+            backend: Backend::Connection(handle),
+        }
+    }
+
+    fn addr(&self, remote: bool) -> Option<SocketAddr> {
+        match &self.backend {
+            Backend::Connection(c) if remote => Some(c.remote_addr()),
+            Backend::Connection(c) => Some(c.local_addr()),
+            Backend::Detached(_) => None,
+        }
+    }
+
+    /// Queues bytes for the peer; false past the high-water mark.
+    fn queue(
+        &mut self,
+        connection: impl FnOnce(&ConnectionHandle) -> Result<bool, RuntimeError>,
+        detached: impl FnOnce(&mut Session) -> Result<(), RuntimeError>,
+    ) -> napi::Result<bool> {
+        match &mut self.backend {
+            Backend::Connection(c) => connection(c).map_err(js_error),
+            Backend::Detached(d) if d.closed => Err(js_error(RuntimeError::Closed)),
+            Backend::Detached(d) => detached(&mut d.session).map(|()| true).map_err(js_error),
+        }
+    }
+
+    fn control(&mut self, control: ControlMessage) -> napi::Result<bool> {
+        self.queue(
+            |c| c.send_control(control),
+            |s| Ok(s.send_control(control)?),
+        )
+    }
+}
+
+#[napi]
+impl NativeSession {
+    /// A session driven by bytes from JS (`feed`/`takeOutput`) instead of a socket of
+    /// its own. A client session starts its handshake at once (see `takeOutput`).
+    #[napi(factory, catch_unwind)]
+    pub fn detached(is_client: bool) -> napi::Result<Self> {
+        let mut random = [0u8; RANDOM_SIZE];
+        getrandom::fill(&mut random)
+            .map_err(|e| js_error(RuntimeError::Io(std::io::Error::other(e))))?;
+        let role = if is_client { Role::Client } else { Role::Server };
+        let mut detached = Detached {
+            session: Session::new(role, Limits::default(), 0, &random),
+            input: BytesMut::new(),
+            started: Instant::now(),
+            closed: false,
+        };
+        // A client writes C0+C1 without waiting for input.
+        detached
+            .session
+            .poll(&mut detached.input, 0)
+            .map_err(js_error)?;
+        Ok(Self {
+            backend: Backend::Detached(Box::new(detached)),
+        })
+    }
+
+    /// Feeds bytes read from the JS stream; returns the messages now complete.
+    /// Throws (with a `code`) on a protocol error; the session is then closed.
+    #[napi(catch_unwind)]
+    pub fn feed(&mut self, data: &[u8]) -> napi::Result<FeedResult> {
+        let Backend::Detached(d) = &mut self.backend else {
+            return Err(js_error(RuntimeError::Closed));
+        };
+        if d.closed {
+            return Err(js_error(RuntimeError::Closed));
+        }
+        d.input.extend_from_slice(data);
+        let now_ms = d.started.elapsed().as_millis() as u32;
+        let mut batch = BatchBuilder::default();
+        let mut handshake_done = false;
+        loop {
+            match d.session.poll(&mut d.input, now_ms) {
+                Ok(None) => break,
+                Ok(Some(Event::HandshakeDone)) => handshake_done = true,
+                Ok(Some(Event::Message(m))) => batch.push(&m),
+                Err(e) => {
+                    d.closed = true;
+                    return Err(js_error(e));
+                }
+            }
+        }
+        let batch = (!batch.is_empty()).then(|| {
+            let b = batch.take(None);
+            batch_to_js(b.data, b.meta)
+        });
+        Ok(FeedResult {
+            handshake_done,
+            batch,
+        })
+    }
+
+    /// Takes the bytes to write to the JS stream (detached sessions only).
+    #[napi(catch_unwind)]
+    pub fn take_output(&mut self) -> Option<Buffer> {
+        match &mut self.backend {
+            Backend::Detached(d) if d.session.pending_output() > 0 => {
+                Some(d.session.take_output().to_vec().into())
+            }
+            _ => None,
+        }
+    }
+
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        match &self.backend {
+            Backend::Connection(c) => c.id() as u32,
+            Backend::Detached(_) => 0,
+        }
+    }
+
+    #[napi(getter)]
+    pub fn remote_address(&self) -> Option<String> {
+        self.addr(true).map(|a| a.ip().to_string())
+    }
+
+    #[napi(getter)]
+    pub fn remote_port(&self) -> Option<u32> {
+        self.addr(true).map(|a| u32::from(a.port()))
+    }
+
+    #[napi(getter)]
+    pub fn remote_family(&self) -> Option<String> {
+        self.addr(true)
+            .map(|a| if a.is_ipv4() { "IPv4" } else { "IPv6" }.to_string())
+    }
+
+    #[napi(getter)]
+    pub fn local_address(&self) -> Option<String> {
+        self.addr(false).map(|a| a.ip().to_string())
+    }
+
+    #[napi(getter)]
+    pub fn local_port(&self) -> Option<u32> {
+        self.addr(false).map(|a| u32::from(a.port()))
+    }
+
+    /// Sends one message with its own timestamp and message stream id, split into
+    /// chunks with header compression. Returns false past the high-water mark.
+    #[napi(catch_unwind)]
+    pub fn send_message(
+        &mut self,
+        csid: u32,
+        type_id: u32,
+        stream_id: u32,
+        timestamp: u32,
+        data: &[u8],
+    ) -> napi::Result<bool> {
+        if !(crate::proto::chunk::MIN_CSID..=crate::proto::chunk::MAX_CSID).contains(&csid) {
+            return Err(invalid_arg(format!("chunk stream id {csid} is outside 2..65599")));
+        }
+        let header = OutgoingHeader {
+            csid,
+            timestamp,
+            type_id: type_id as u8,
+            stream_id,
+        };
+        self.queue(
+            |c| c.send(&header, data),
+            |s| {
+                s.send(&header, data);
+                Ok(())
+            },
+        )
+    }
+
+    /// Set Chunk Size (§5.4.1); later messages use the new size.
+    #[napi(catch_unwind)]
+    pub fn send_set_chunk_size(&mut self, size: u32) -> napi::Result<bool> {
+        self.control(ControlMessage::SetChunkSize(size))
+    }
+
+    /// Abort Message (§5.4.2) for a chunk stream.
+    #[napi(catch_unwind)]
+    pub fn send_abort(&mut self, csid: u32) -> napi::Result<bool> {
+        self.control(ControlMessage::Abort(csid))
+    }
+
+    /// Acknowledgement (§5.4.3) of the bytes received so far.
+    #[napi(catch_unwind)]
+    pub fn send_ack(&mut self) -> napi::Result<bool> {
+        self.queue(
+            |c| c.send_ack(),
+            |s| {
+                s.send_ack();
+                Ok(())
+            },
+        )
+    }
+
+    /// Window Acknowledgement Size (§5.4.4).
+    #[napi(catch_unwind)]
+    pub fn send_window_ack_size(&mut self, size: u32) -> napi::Result<bool> {
+        self.control(ControlMessage::WindowAckSize(size))
+    }
+
+    /// Set Peer Bandwidth (§5.4.5); limit type 0 hard, 1 soft, 2 dynamic.
+    #[napi(catch_unwind)]
+    pub fn send_set_peer_bandwidth(&mut self, size: u32, limit_type: u32) -> napi::Result<bool> {
+        self.control(ControlMessage::SetPeerBandwidth {
+            size,
+            limit_type: limit_type as u8,
+        })
+    }
+
+    /// User Control message (§7.1.7): event type, its stream id or timestamp, and the
+    /// buffer length in ms for SetBufferLength (3).
+    #[napi(catch_unwind)]
+    pub fn send_user_control(&mut self, event_type: u32, value: u32, buffer_ms: u32) -> napi::Result<bool> {
+        self.control(ControlMessage::UserControl {
+            event_type: event_type as u16,
+            value,
+            buffer_ms,
+        })
+    }
+
+    /// Chunk sizes and windows in force.
+    #[napi(catch_unwind)]
+    pub fn chunk_sizes(&self) -> ChunkSizes {
+        match &self.backend {
+            Backend::Connection(c) => c.windows().into(),
+            Backend::Detached(d) => d.session.windows().into(),
+        }
+    }
+
+    /// Bytes received so far (wrapping at 2^32 like the Ack sequence).
+    #[napi(catch_unwind)]
+    pub fn bytes_received(&self) -> u32 {
+        match &self.backend {
+            Backend::Connection(c) => c.bytes_received(),
+            Backend::Detached(d) => d.session.bytes_received(),
+        }
+    }
+
+    /// Flushes what is queued, then closes.
+    #[napi(catch_unwind)]
+    pub fn end(&mut self) {
+        match &mut self.backend {
+            Backend::Connection(c) => c.end(),
+            Backend::Detached(d) => d.closed = true,
+        }
+    }
+
+    /// Closes now.
+    #[napi(catch_unwind)]
+    pub fn destroy(&mut self) {
+        match &mut self.backend {
+            Backend::Connection(c) => c.destroy(),
+            Backend::Detached(d) => d.closed = true,
+        }
+    }
+}

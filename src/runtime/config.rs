@@ -1,0 +1,36 @@
+//! Server and session settings, each a named limit with a default.
+
+use std::time::Duration;
+
+use crate::proto::Limits;
+
+/// Settings of a server and the sessions it accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerConfig {
+    /// Limits the core enforces on what a peer sends.
+    pub limits: Limits,
+    /// Time a peer has to complete the handshake.
+    pub handshake_timeout: Duration,
+    /// Batches of one connection delivered to the app but not yet consumed; past
+    /// this the connection stops reading its socket (TCP pushes back on the peer).
+    pub in_flight_batches: usize,
+    /// Payload bytes after which a batch is handed over without waiting for more.
+    pub max_batch_bytes: usize,
+    /// Bytes queued for a peer after which `send*` reports backpressure (false).
+    pub send_high_water: usize,
+    /// Bytes queued for a peer after which the session is closed.
+    pub max_send_buffer: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            handshake_timeout: Duration::from_secs(10),
+            in_flight_batches: 4,
+            max_batch_bytes: 256 * 1024,
+            send_high_water: 1024 * 1024,
+            max_send_buffer: 64 * 1024 * 1024,
+        }
+    }
+}

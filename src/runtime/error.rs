@@ -1,0 +1,34 @@
+//! The runtime's one error type.
+
+use crate::proto::ProtoError;
+
+/// Why a connection or server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Proto(#[from] ProtoError),
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("handshake not completed within {0} ms")]
+    HandshakeTimeout(u128),
+    #[error("send buffer of {queued} bytes exceeds the limit of {limit}")]
+    SendBufferFull { queued: usize, limit: usize },
+    #[error("session is closed")]
+    Closed,
+    #[error("internal error (panic) in the session: {0}")]
+    Panic(String),
+}
+
+impl RuntimeError {
+    /// The stable error code exposed to JavaScript.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Proto(e) => e.code(),
+            Self::Io(_) => "ERR_RTMP_SOCKET",
+            Self::HandshakeTimeout(_) => "ERR_RTMP_HANDSHAKE_TIMEOUT",
+            Self::SendBufferFull { .. } => "ERR_RTMP_LIMIT",
+            Self::Closed => "ERR_RTMP_CLOSED",
+            Self::Panic(_) => "ERR_RTMP_INTERNAL",
+        }
+    }
+}

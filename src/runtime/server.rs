@@ -1,0 +1,72 @@
+//! The TCP listener: accepts connections and runs each on its own task.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::connection::serve;
+use super::{tokio_handle, EventSink, RuntimeError, ServerConfig};
+
+/// A listening server. Dropping it or calling [`ServerHandle::close`] stops accepting;
+/// accepted connections run on until they end.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+impl ServerHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections.
+    pub fn close(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Binds `addr` (synchronously, so errors are reported to the caller at once) and
+/// starts accepting connections on the package's tokio runtime.
+pub fn bind(
+    addr: SocketAddr,
+    config: ServerConfig,
+    sink: Arc<dyn EventSink>,
+) -> Result<ServerHandle, RuntimeError> {
+    let rt = tokio_handle()?;
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let local_addr = std_listener.local_addr()?;
+    let listener = {
+        let _guard = rt.enter();
+        TcpListener::from_std(std_listener)?
+    };
+    let (stop, mut stopped) = watch::channel(false);
+    rt.spawn(async move {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = stopped.wait_for(|s| *s) => break,
+            };
+            match accepted {
+                Ok((stream, _)) => {
+                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(serve(id, stream, config, sink.clone()));
+                }
+                // Per-connection accept errors (EMFILE, ECONNABORTED) must not stop
+                // the server; back off briefly.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+    });
+    Ok(ServerHandle { local_addr, stop })
+}
