@@ -7,7 +7,6 @@ mod session;
 
 use crate::runtime::RuntimeError;
 
-
 /// The one place runtime errors become JS errors. The message starts with the stable
 /// code (e.g. `ERR_RTMP_CHUNK: chunk: ...`); the JS face moves it to `err.code`.
 pub(crate) fn js_error(e: impl Into<RuntimeError>) -> napi::Error {
@@ -17,5 +16,8 @@ pub(crate) fn js_error(e: impl Into<RuntimeError>) -> napi::Error {
 
 /// A bad argument from the caller; the JS face throws it as a TypeError/RangeError.
 pub(crate) fn invalid_arg(message: String) -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, format!("ERR_INVALID_ARG_VALUE: {message}"))
+    napi::Error::new(
+        napi::Status::InvalidArg,
+        format!("ERR_INVALID_ARG_VALUE: {message}"),
+    )
 }

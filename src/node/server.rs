@@ -13,7 +13,9 @@ use napi_derive::napi;
 use super::session::NativeSession;
 use super::{invalid_arg, js_error};
 use crate::proto::Limits;
-use crate::runtime::{self, Batch, ConnectionHandle, EventSink, RuntimeError, ServerConfig, ServerHandle};
+use crate::runtime::{
+    self, Batch, ConnectionHandle, EventSink, RuntimeError, ServerConfig, ServerHandle,
+};
 
 /// Event kinds passed as the first callback argument.
 const EVENT_CONNECTION: u32 = 0;
@@ -44,15 +46,24 @@ struct TsfnSink(Arc<EventFn>);
 
 impl EventSink for TsfnSink {
     fn connection(&self, conn: ConnectionHandle) {
-        self.0.call(ServerEvent::Connection(conn), ThreadsafeFunctionCallMode::NonBlocking);
+        self.0.call(
+            ServerEvent::Connection(conn),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     }
 
     fn batch(&self, conn_id: u64, batch: Batch) {
-        self.0.call(ServerEvent::Batch(conn_id, batch), ThreadsafeFunctionCallMode::NonBlocking);
+        self.0.call(
+            ServerEvent::Batch(conn_id, batch),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     }
 
     fn closed(&self, conn_id: u64, error: Option<RuntimeError>) {
-        self.0.call(ServerEvent::Closed(conn_id, error), ThreadsafeFunctionCallMode::NonBlocking);
+        self.0.call(
+            ServerEvent::Closed(conn_id, error),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     }
 }
 
@@ -111,16 +122,26 @@ impl ServerOptions {
         ServerConfig {
             limits: Limits {
                 max_message_size: self.max_message_size.unwrap_or(l.max_message_size),
-                max_chunk_streams: self.max_chunk_streams.map_or(l.max_chunk_streams, |v| v as usize),
-                max_buffered_bytes: self.max_buffered_bytes.map_or(l.max_buffered_bytes, |v| v as usize),
+                max_chunk_streams: self
+                    .max_chunk_streams
+                    .map_or(l.max_chunk_streams, |v| v as usize),
+                max_buffered_bytes: self
+                    .max_buffered_bytes
+                    .map_or(l.max_buffered_bytes, |v| v as usize),
             },
-            handshake_timeout: self
-                .handshake_timeout_ms
-                .map_or(d.handshake_timeout, |ms| Duration::from_millis(u64::from(ms))),
-            in_flight_batches: self.in_flight_batches.map_or(d.in_flight_batches, |v| v.max(1) as usize),
+            handshake_timeout: self.handshake_timeout_ms.map_or(d.handshake_timeout, |ms| {
+                Duration::from_millis(u64::from(ms))
+            }),
+            in_flight_batches: self
+                .in_flight_batches
+                .map_or(d.in_flight_batches, |v| v.max(1) as usize),
             max_batch_bytes: d.max_batch_bytes,
-            send_high_water: self.send_high_water.map_or(d.send_high_water, |v| v as usize),
-            max_send_buffer: self.max_send_buffer.map_or(d.max_send_buffer, |v| v as usize),
+            send_high_water: self
+                .send_high_water
+                .map_or(d.send_high_water, |v| v as usize),
+            max_send_buffer: self
+                .max_send_buffer
+                .map_or(d.max_send_buffer, |v| v as usize),
         }
     }
 }
@@ -146,7 +167,10 @@ impl NativeServer {
     /// `onEvent(kind, id, session, data, meta, errorMessage, errorCode)` receives
     /// connection (0), batch (1) and close (2) events.
     #[napi(constructor, catch_unwind)]
-    pub fn new(on_event: Function<'_, EventArgs, ()>, options: Option<ServerOptions>) -> napi::Result<Self> {
+    pub fn new(
+        on_event: Function<'_, EventArgs, ()>,
+        options: Option<ServerOptions>,
+    ) -> napi::Result<Self> {
         let events = on_event
             .build_threadsafe_function::<ServerEvent>()
             .callee_handled::<false>()
@@ -162,14 +186,17 @@ impl NativeServer {
     /// be bound; the JS face turns that into an 'error' event.
     #[napi(catch_unwind)]
     pub fn listen(&mut self, host: String, port: u32) -> napi::Result<AddressInfo> {
-        let port = u16::try_from(port).map_err(|_| {
-            invalid_arg(format!("port {port} is out of range"))
-        })?;
+        let port =
+            u16::try_from(port).map_err(|_| invalid_arg(format!("port {port} is out of range")))?;
         let addr: SocketAddr = (host.as_str(), port)
             .to_socket_addrs()
             .map_err(|e| js_error(RuntimeError::Io(e)))?
             .next()
-            .ok_or_else(|| js_error(RuntimeError::Io(std::io::ErrorKind::AddrNotAvailable.into())))?;
+            .ok_or_else(|| {
+                js_error(RuntimeError::Io(
+                    std::io::ErrorKind::AddrNotAvailable.into(),
+                ))
+            })?;
         let sink = Arc::new(TsfnSink(self.events.clone()));
         let handle = runtime::bind(addr, self.config, sink).map_err(js_error)?;
         let local = handle.local_addr();
@@ -202,7 +229,9 @@ impl NativeServer {
         if status == napi::sys::Status::napi_ok {
             Ok(())
         } else {
-            Err(napi::Error::from_reason("cannot change the reference of the event callback"))
+            Err(napi::Error::from_reason(
+                "cannot change the reference of the event callback",
+            ))
         }
     }
 }

@@ -128,7 +128,11 @@ impl NativeSession {
         let mut random = [0u8; RANDOM_SIZE];
         getrandom::fill(&mut random)
             .map_err(|e| js_error(RuntimeError::Io(std::io::Error::other(e))))?;
-        let role = if is_client { Role::Client } else { Role::Server };
+        let role = if is_client {
+            Role::Client
+        } else {
+            Role::Server
+        };
         let mut detached = Detached {
             session: Session::new(role, Limits::default(), 0, &random),
             input: BytesMut::new(),
@@ -143,6 +147,21 @@ impl NativeSession {
         Ok(Self {
             backend: Backend::Detached(Box::new(detached)),
         })
+    }
+
+    /// A session past its handshake, fed chunk-layer bytes (`rtmpMessage`/`rtmpChunk`
+    /// over a read-queue).
+    #[napi(factory, catch_unwind)]
+    pub fn chunk_stream(is_client: bool) -> Self {
+        let role = if is_client { Role::Client } else { Role::Server };
+        Self {
+            backend: Backend::Detached(Box::new(Detached {
+                session: Session::established(role, Limits::default()),
+                input: BytesMut::new(),
+                started: Instant::now(),
+                closed: false,
+            })),
+        }
     }
 
     /// Feeds bytes read from the JS stream; returns the messages now complete.
@@ -237,7 +256,9 @@ impl NativeSession {
         data: &[u8],
     ) -> napi::Result<bool> {
         if !(crate::proto::chunk::MIN_CSID..=crate::proto::chunk::MAX_CSID).contains(&csid) {
-            return Err(invalid_arg(format!("chunk stream id {csid} is outside 2..65599")));
+            return Err(invalid_arg(format!(
+                "chunk stream id {csid} is outside 2..65599"
+            )));
         }
         let header = OutgoingHeader {
             csid,
@@ -249,6 +270,18 @@ impl NativeSession {
             |c| c.send(&header, data),
             |s| {
                 s.send(&header, data);
+                Ok(())
+            },
+        )
+    }
+
+    /// Writes bytes as they are, bypassing the chunk encoder (`rtmpChunkSend`).
+    #[napi(catch_unwind)]
+    pub fn send_raw(&mut self, data: &[u8]) -> napi::Result<bool> {
+        self.queue(
+            |c| c.send_raw(data),
+            |s| {
+                s.send_raw(data);
                 Ok(())
             },
         )
@@ -296,7 +329,12 @@ impl NativeSession {
     /// User Control message (§7.1.7): event type, its stream id or timestamp, and the
     /// buffer length in ms for SetBufferLength (3).
     #[napi(catch_unwind)]
-    pub fn send_user_control(&mut self, event_type: u32, value: u32, buffer_ms: u32) -> napi::Result<bool> {
+    pub fn send_user_control(
+        &mut self,
+        event_type: u32,
+        value: u32,
+        buffer_ms: u32,
+    ) -> napi::Result<bool> {
         self.control(ControlMessage::UserControl {
             event_type: event_type as u16,
             value,

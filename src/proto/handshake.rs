@@ -63,6 +63,16 @@ impl Handshake {
         }
     }
 
+    /// A handshake that is already complete, for a session whose handshake ran
+    /// elsewhere (node-rtmpapi's `rtmpMessage` over a queue past the handshake).
+    pub fn completed(role: Role) -> Self {
+        Self {
+            role,
+            stage: Stage::Done,
+            own_first: Box::new([0u8; HANDSHAKE_SIZE]),
+        }
+    }
+
     /// True once the peer's echo has been read.
     pub fn is_done(&self) -> bool {
         self.stage == Stage::Done

@@ -50,8 +50,17 @@ pub struct Session {
 impl Session {
     /// A session in `role`; `epoch_ms` and `random` fill our C1/S1.
     pub fn new(role: Role, limits: Limits, epoch_ms: u32, random: &[u8; RANDOM_SIZE]) -> Self {
+        Self::with_handshake(Handshake::new(role, epoch_ms, random), limits)
+    }
+
+    /// A session whose handshake already happened: input starts with chunks.
+    pub fn established(role: Role, limits: Limits) -> Self {
+        Self::with_handshake(Handshake::completed(role), limits)
+    }
+
+    fn with_handshake(handshake: Handshake, limits: Limits) -> Self {
         Self {
-            handshake: Handshake::new(role, epoch_ms, random),
+            handshake,
             decoder: ChunkDecoder::new(limits),
             encoder: ChunkEncoder::default(),
             output: BytesMut::new(),
@@ -128,6 +137,12 @@ impl Session {
     /// Queues one message, split into chunks of the send chunk size.
     pub fn send(&mut self, header: &OutgoingHeader, payload: &[u8]) {
         self.encoder.encode(header, payload, &mut self.output);
+    }
+
+    /// Queues bytes as they are, bypassing the chunk encoder (node-rtmpapi's
+    /// `rtmpChunkSend`): the caller is responsible for valid chunk framing.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
     }
 
     /// Queues a protocol control or user control message on chunk stream 2, message

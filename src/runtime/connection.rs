@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
@@ -106,6 +106,14 @@ impl ConnectionHandle {
     pub fn send(&self, header: &OutgoingHeader, payload: &[u8]) -> Result<bool, RuntimeError> {
         self.queue(|s| {
             s.send(header, payload);
+            Ok(())
+        })
+    }
+
+    /// Queues bytes as they are, bypassing the chunk encoder.
+    pub fn send_raw(&self, bytes: &[u8]) -> Result<bool, RuntimeError> {
+        self.queue(|s| {
+            s.send_raw(bytes);
             Ok(())
         })
     }
@@ -217,12 +225,14 @@ async fn run(
     read_result.and(write_result)
 }
 
-fn flatten(joined: Result<Result<(), RuntimeError>, tokio::task::JoinError>) -> Result<(), RuntimeError> {
+fn flatten(
+    joined: Result<Result<(), RuntimeError>, tokio::task::JoinError>,
+) -> Result<(), RuntimeError> {
     joined.map_err(|e| RuntimeError::Panic(panic_message(e)))?
 }
 
 async fn read_loop(
-    mut reader: OwnedReadHalf,
+    reader: OwnedReadHalf,
     handle: &ConnectionHandle,
     sink: &Arc<dyn EventSink>,
 ) -> Result<(), RuntimeError> {
@@ -230,28 +240,33 @@ async fn read_loop(
     let started = Instant::now();
     let credits = Arc::new(Semaphore::new(config.in_flight_batches));
     let mut shutdown = handle.shared.shutdown.subscribe();
-    let mut input = BytesMut::with_capacity(READ_SIZE);
+    // The read buffer is allocated only while bytes are waiting: an idle session
+    // holds none.
+    let mut input = BytesMut::new();
     let mut batch = BatchBuilder::default();
     let mut established = false;
     loop {
-        input.reserve(READ_SIZE);
-        let read = reader.read_buf(&mut input);
-        let n = if established {
+        let readable = reader.readable();
+        if established {
             tokio::select! {
-                r = read => r?,
+                r = readable => r?,
                 _ = shutdown.wait_for(|s| *s != Shutdown::Running) => return Ok(()),
             }
         } else {
             let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
             tokio::select! {
-                r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
+                r = tokio::time::timeout_at(deadline, readable) => r.map_err(|_| {
                     RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
                 })??,
                 _ = shutdown.wait_for(|s| *s != Shutdown::Running) => return Ok(()),
             }
-        };
-        if n == 0 {
-            return Ok(());
+        }
+        input.reserve(READ_SIZE);
+        match reader.try_read_buf(&mut input) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e.into()),
         }
         loop {
             let now_ms = started.elapsed().as_millis() as u32;
@@ -279,10 +294,16 @@ async fn read_loop(
             let permit = credits.clone().acquire_owned().await.ok();
             sink.batch(handle.id(), batch.take(permit));
         }
+        if input.is_empty() {
+            input = BytesMut::new();
+        }
     }
 }
 
-async fn write_loop(mut writer: OwnedWriteHalf, handle: ConnectionHandle) -> Result<(), RuntimeError> {
+async fn write_loop(
+    mut writer: OwnedWriteHalf,
+    handle: ConnectionHandle,
+) -> Result<(), RuntimeError> {
     let shared = &handle.shared;
     loop {
         let state = *shared.shutdown.borrow();

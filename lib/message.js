@@ -1,0 +1,72 @@
+'use strict';
+
+// Decoding of `chunk.msg` per message type (RTMP 1.0 §5.4, §7.1), with node-rtmpapi's
+// field names. AMF payloads are decoded natively.
+
+const native = require('../binding.js');
+
+/** Handler keys by message type id (`chunk.msgTypeText`). */
+const TYPE_TEXT = {
+  1: 'setChunkSize',
+  2: 'abort',
+  3: 'ack',
+  4: 'userControl',
+  5: 'setWindowSize',
+  6: 'setPeerBw',
+  8: 'audio',
+  9: 'video',
+  15: 'amf3meta',
+  16: 'amf3sobject',
+  17: 'amf3cmd',
+  18: 'amf0meta',
+  19: 'amf0sobject',
+  20: 'amf0cmd',
+  22: 'agg',
+};
+
+/** User control event types (§7.1.7) whose 4-byte field is a timestamp. */
+const PING_EVENTS = new Set([6, 7]);
+
+/**
+ * Decodes a message payload into node-rtmpapi's `chunk.msg` shape.
+ * Throws (code ERR_RTMP_AMF / ERR_RTMP_MESSAGE) on malformed payloads.
+ * @param {number} type
+ * @param {Buffer} data
+ */
+function decodeMessage(type, data) {
+  switch (type) {
+    case 1:
+      return { setChunkSize: data.readUInt32BE(0) & 0x7fffffff };
+    case 2: {
+      const csid = data.readUInt32BE(0);
+      return { msgStreamId: csid, csid };
+    }
+    case 3:
+      return { seq: data.readUInt32BE(0) };
+    case 4: {
+      const eventType = data.readUInt16BE(0);
+      const value = data.length >= 6 ? data.readUInt32BE(2) : 0;
+      const msg = { evenType: eventType, eventType };
+      if (PING_EVENTS.has(eventType)) msg.timestamp = value;
+      else msg.streamId = value;
+      if (eventType === 3 && data.length >= 10) msg.buffLenMs = data.readUInt32BE(6);
+      return msg;
+    }
+    case 5:
+      return { windowSize: data.readUInt32BE(0) };
+    case 6:
+      return { peerBw: data.readUInt32BE(0), lType: data[4] };
+    case 15:
+      return native.decodeAmf3Data(data);
+    case 17:
+      return native.decodeAmf3Cmd(data);
+    case 18:
+      return native.decodeAmf0Data(data);
+    case 20:
+      return native.decodeAmf0Cmd(data);
+    default:
+      return {};
+  }
+}
+
+module.exports = { TYPE_TEXT, decodeMessage };

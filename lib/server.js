@@ -1,0 +1,249 @@
+'use strict';
+
+// rtmpServer().createServer(cb): a net.Server-like object over the native listener.
+
+const { EventEmitter } = require('node:events');
+const { NativeServer } = require('../binding.js');
+const { Session } = require('./session.js');
+const { fromNative, rtmpError } = require('./errors.js');
+
+const EVENT_CONNECTION = 0;
+const EVENT_BATCH = 1;
+const EVENT_CLOSE = 2;
+
+/**
+ * The `sock` of a natively driven session: what apps use of a net.Socket.
+ */
+class SessionSocket extends EventEmitter {
+  constructor(native) {
+    super();
+    Object.defineProperty(this, 'native', { value: native, enumerable: false });
+    this.remoteAddress = native.remoteAddress;
+    this.remotePort = native.remotePort;
+    this.remoteFamily = native.remoteFamily;
+    this.localAddress = native.localAddress;
+    this.localPort = native.localPort;
+    this.destroyed = false;
+  }
+
+  /** Bytes received so far. */
+  get bytesRead() {
+    return this.native.bytesReceived();
+  }
+
+  /** Flushes queued messages, then closes. */
+  end(cb) {
+    if (typeof cb === 'function') this.once('close', () => cb());
+    this.native.end();
+    return this;
+  }
+
+  /** Closes now. */
+  destroy(err) {
+    if (err) this.emit('error', err);
+    this.native.destroy();
+    return this;
+  }
+
+  setTimeout() {
+    return this;
+  }
+
+  setNoDelay() {
+    return this;
+  }
+
+  setKeepAlive() {
+    return this;
+  }
+
+  ref() {
+    return this;
+  }
+
+  unref() {
+    return this;
+  }
+}
+
+/**
+ * Parses net.Server#listen's arguments: (port[, host][, backlog][, cb]) or (options[, cb]).
+ */
+function listenArgs(args) {
+  let port = 0;
+  let host;
+  let cb;
+  if (typeof args[args.length - 1] === 'function') cb = args.pop();
+  const [first, second] = args;
+  if (first !== null && typeof first === 'object') {
+    port = first.port ?? 0;
+    host = first.host;
+  } else {
+    port = first ?? 0;
+    if (typeof second === 'string') host = second;
+  }
+  if (typeof port === 'string' && /^\d+$/.test(port)) port = Number(port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    const err = new RangeError(`options.port should be >= 0 and < 65536. Received ${port}.`);
+    err.code = 'ERR_SOCKET_BAD_PORT';
+    throw err;
+  }
+  return { port, host, cb };
+}
+
+class RtmpServer extends EventEmitter {
+  /**
+   * @param {(this: Session, session: Session) => void} [onSession]
+   * @param {object} [options] - limits, see README
+   */
+  constructor(onSession, options) {
+    super();
+    this._onSession = onSession;
+    this._native = new NativeServer((...args) => this._onNativeEvent(...args), options);
+    this._sessions = new Map();
+    this._address = null;
+    this._refed = true;
+    this._keepingAlive = true;
+    this.listening = false;
+    this._updateRef();
+  }
+
+  /** Like net.Server#listen: returns this; errors are emitted as 'error'. */
+  listen(...args) {
+    const { port, host, cb } = listenArgs(args);
+    if (cb) this.once('listening', cb);
+    let address;
+    try {
+      address = this._bind(host, port);
+    } catch (err) {
+      process.nextTick(() => this.emit('error', fromNative(err)));
+      return this;
+    }
+    this._address = address;
+    this.listening = true;
+    this._updateRef();
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  _bind(host, port) {
+    if (host !== undefined) return this._native.listen(host, port);
+    // Like net: the IPv6 any-address (dual stack), else IPv4.
+    try {
+      return this._native.listen('::', port);
+    } catch {
+      return this._native.listen('0.0.0.0', port);
+    }
+  }
+
+  /** `{ address, family, port }` while listening, else null. */
+  address() {
+    return this.listening ? { ...this._address } : null;
+  }
+
+  /** Stops accepting; 'close' follows once every session has ended. */
+  close(cb) {
+    if (typeof cb === 'function') {
+      if (!this.listening) {
+        process.nextTick(cb, rtmpError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'));
+      } else {
+        this.once('close', cb);
+      }
+    }
+    if (this.listening) {
+      this._native.close();
+      this.listening = false;
+      this._maybeClosed();
+    }
+    this._updateRef();
+    return this;
+  }
+
+  /** Number of open sessions, as net.Server#getConnections. */
+  getConnections(cb) {
+    process.nextTick(cb, null, this._sessions.size);
+    return this;
+  }
+
+  ref() {
+    this._refed = true;
+    this._updateRef();
+    return this;
+  }
+
+  unref() {
+    this._refed = false;
+    this._updateRef();
+    return this;
+  }
+
+  _updateRef() {
+    const keep = this._refed && (this.listening || this._sessions.size > 0);
+    if (keep !== this._keepingAlive) {
+      this._keepingAlive = keep;
+      this._native.setRef(keep);
+    }
+  }
+
+  _maybeClosed() {
+    if (!this.listening && this._sessions.size === 0 && !this._closeEmitted) {
+      this._closeEmitted = true;
+      process.nextTick(() => this.emit('close'));
+    }
+  }
+
+  _onNativeEvent(kind, id, native, data, meta, errorMessage, errorCode) {
+    if (kind === EVENT_CONNECTION) this._onConnection(id, native);
+    else if (kind === EVENT_BATCH) this._sessions.get(id)?._onBatch(data, meta);
+    else if (kind === EVENT_CLOSE) this._onSessionClose(id, errorMessage, errorCode);
+  }
+
+  _onConnection(id, native) {
+    const sock = new SessionSocket(native);
+    const transport = {
+      native,
+      sock,
+      flush() {},
+      onUnhandledError: (err, session) => {
+        if (this.listenerCount('clientError') > 0) this.emit('clientError', err, session);
+      },
+    };
+    const session = new Session(transport, { isClient: false });
+    this._sessions.set(id, session);
+    this._closeEmitted = false;
+    this._updateRef();
+    this.emit('connection', sock, session);
+    if (typeof this._onSession === 'function') {
+      session._call(() => this._onSession.call(session, session));
+    }
+  }
+
+  _onSessionClose(id, errorMessage, errorCode) {
+    const session = this._sessions.get(id);
+    if (!session) return;
+    this._sessions.delete(id);
+    const err = errorMessage ? rtmpError(errorCode, errorMessage) : null;
+    session._onClose(err);
+    session.sock.destroyed = true;
+    session.sock.emit('close', Boolean(err));
+    this._updateRef();
+    this._maybeClosed();
+  }
+}
+
+/**
+ * node-rtmpapi's `rtmpServer()`.
+ */
+function rtmpServer() {
+  return {
+    /**
+     * @param {(this: Session, session: Session) => void} [cb]
+     * @param {object} [options]
+     */
+    createServer(cb, options) {
+      return new RtmpServer(cb, options);
+    },
+  };
+}
+
+module.exports = { rtmpServer, RtmpServer, SessionSocket };

@@ -1,0 +1,225 @@
+'use strict';
+
+// A session as node-rtmpapi apps see it: `msg.loop`/`msg.read` dispatching to handlers
+// by `msgTypeText`, chunk objects per chunk stream, `sock`, `Q`, `getTs()`, `log` —
+// and, beside it, an EventEmitter ('message', 'command', 'audio', 'video', 'data',
+// 'error', 'close').
+
+const { EventEmitter } = require('node:events');
+const { ChunkObject } = require('./chunk.js');
+const { TYPE_TEXT, decodeMessage } = require('./message.js');
+const { fromNative } = require('./errors.js');
+const makeLog = require('./log.js');
+const { makeQueue } = require('./queue.js');
+
+/** u32 fields per message in a native batch's meta array (see src/runtime/batch.rs). */
+const META_FIELDS = 7;
+
+/** Modern event names per message type. */
+const EVENT_BY_TYPE = { 8: 'audio', 9: 'video', 15: 'data', 18: 'data', 17: 'command', 20: 'command' };
+
+/** Messages kept for a reader that has not been registered yet. */
+const MAX_UNREAD = 10000;
+
+/**
+ * node-rtmpapi's message reader.
+ */
+class MessageReader {
+  constructor(session) {
+    this.session = session;
+    this.readers = [];
+    this.unread = [];
+  }
+
+  /**
+   * Waits for the next whole message, calls `cb(chunkObj)` then the handler named by
+   * its `msgTypeText`, then stops.
+   * @param {((chunk: ChunkObject) => void) | null} cb
+   * @param {Record<string, (chunk: ChunkObject) => void>} [handlers]
+   */
+  read(cb, handlers) {
+    this.readers.push({ cb, handlers: handlers || {}, once: true });
+    this._drain();
+  }
+
+  /**
+   * Like `read`, for every message for the life of the session.
+   * @param {((chunk: ChunkObject) => void) | null} cb
+   * @param {Record<string, (chunk: ChunkObject) => void>} [handlers]
+   */
+  loop(cb, handlers) {
+    this.readers.push({ cb, handlers: handlers || {}, once: false });
+    this._drain();
+  }
+
+  _drain() {
+    while (this.unread.length && this.readers.length) this._dispatch(this.unread.shift());
+  }
+
+  _deliver(message) {
+    if (this.readers.length === 0) {
+      if (this.unread.length >= MAX_UNREAD) this.unread.shift();
+      this.unread.push(message);
+      return;
+    }
+    this._dispatch(message);
+  }
+
+  _dispatch(message) {
+    const reader = this.readers[0];
+    if (reader.once) this.readers.shift();
+    const chunkObj = this.session._fill(message);
+    if (!chunkObj) return;
+    this.session._call(reader.cb, chunkObj);
+    this.session._call(reader.handlers[chunkObj.chunk.msgTypeText], chunkObj);
+  }
+}
+
+class Session extends EventEmitter {
+  /**
+   * @param {object} transport - `{ native, flush(), sock }`
+   * @param {{ isClient?: boolean, debug?: boolean }} [opts]
+   */
+  constructor(transport, opts = {}) {
+    super();
+    Object.defineProperty(this, '_transport', { value: transport, enumerable: false });
+    this.isClient = Boolean(opts.isClient);
+    this.sock = transport.sock;
+    this.log = makeLog(opts.debug, this.sock && this.sock.remoteAddress);
+    this.msg = new MessageReader(this);
+    this.Q = makeQueue(null, { bytesReceived: () => this.bytesReceived });
+    this.chunkSize = { rcv: 128, snd: 128, rcvWinSize: 0, sndWinSize: 0 };
+    this.chunks = new Map();
+    this.closed = false;
+    this._started = Date.now();
+  }
+
+  /** The session clock: ms since the session started (node-rtmpapi's `getTs`). */
+  getTs() {
+    return (Date.now() - this._started) >>> 0;
+  }
+
+  /** The chunk object of a chunk stream id, made on first use. */
+  chunk(csid) {
+    let c = this.chunks.get(csid);
+    if (!c) {
+      c = new ChunkObject(this, csid);
+      this.chunks.set(csid, c);
+    }
+    return c;
+  }
+
+  /** Bytes received from the peer so far (wrapping at 2^32). */
+  get bytesReceived() {
+    return this._transport.native.bytesReceived();
+  }
+
+  /** Sends the queued bytes, closing after them. */
+  end() {
+    this.sock.end();
+  }
+
+  /** Closes now. */
+  destroy() {
+    this.sock.destroy();
+  }
+
+  _send(fn) {
+    if (this.closed) {
+      this._emitError(Object.assign(new Error('session is closed'), { code: 'ERR_RTMP_CLOSED' }));
+      return false;
+    }
+    try {
+      const ok = fn(this._transport.native);
+      this._transport.flush();
+      return ok;
+    } catch (err) {
+      const e = fromNative(err);
+      if (e instanceof TypeError) throw e;
+      this._emitError(e);
+      return false;
+    }
+  }
+
+  _sendControl(fn) {
+    const ok = this._send(fn);
+    if (!this.closed) Object.assign(this.chunkSize, this._transport.native.chunkSizes());
+    return ok;
+  }
+
+  /** Delivers a native batch: one Buffer of payloads, 7 u32 per message. */
+  _onBatch(data, meta) {
+    for (let i = 0; i < meta.length && !this.closed; i += META_FIELDS) {
+      const offset = meta[i + 5];
+      this.msg._deliver({
+        type: meta[i],
+        timestamp: meta[i + 1],
+        msgStreamId: meta[i + 2],
+        csid: meta[i + 3],
+        fmt: meta[i + 4],
+        data: data.subarray(offset, offset + meta[i + 6]),
+      });
+    }
+  }
+
+  /** Fills the chunk object of a message; null if its payload is malformed. */
+  _fill(m) {
+    let decoded;
+    try {
+      decoded = decodeMessage(m.type, m.data);
+    } catch (err) {
+      this._fail(fromNative(err));
+      return null;
+    }
+    if (m.type === 1 || m.type === 5) Object.assign(this.chunkSize, this._transport.native.chunkSizes());
+    const chunkObj = this.chunk(m.csid);
+    const c = chunkObj.chunk;
+    c.data = m.data;
+    c.timestamp = m.timestamp;
+    c.msgLen = m.data.length;
+    c.msgType = m.type;
+    c.msgTypeText = TYPE_TEXT[m.type] || 'unknown';
+    c.msgStreamId = m.msgStreamId;
+    c.fmt = m.fmt;
+    c.msg = decoded;
+    this.emit('message', chunkObj);
+    const event = EVENT_BY_TYPE[m.type];
+    if (event) this.emit(event, decoded, chunkObj);
+    return chunkObj;
+  }
+
+  /** Runs an app handler; a throw is reported as an 'error' event, not swallowed. */
+  _call(fn, chunkObj) {
+    if (typeof fn !== 'function') return;
+    try {
+      fn.call(chunkObj, chunkObj);
+    } catch (err) {
+      if (err && typeof err === 'object' && !err.code) err.code = 'ERR_RTMP_HANDLER';
+      this._emitError(err);
+    }
+  }
+
+  /** Reports an error to whoever listens: the session, its socket, else the server. */
+  _emitError(err) {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else if (this.sock && this.sock !== this && this.sock.listenerCount && this.sock.listenerCount('error') > 0) {
+      this.sock.emit('error', err);
+    } else if (this._transport.onUnhandledError) this._transport.onUnhandledError(err, this);
+    else this.log.log('error', err.code, err.message);
+  }
+
+  /** A protocol error: report it and close the session. */
+  _fail(err) {
+    this._emitError(err);
+    this.destroy();
+  }
+
+  _onClose(err) {
+    if (this.closed) return;
+    this.closed = true;
+    if (err) this._emitError(err);
+    this.emit('close', Boolean(err));
+  }
+}
+
+module.exports = { Session, META_FIELDS };
