@@ -44,6 +44,7 @@ function attach(native, sock, opts) {
     if (result.handshakeDone) becomeReady();
     if (result.batch) session._onBatch(result.batch.data, result.batch.meta);
   };
+  if (typeof sock.setNoDelay === 'function') sock.setNoDelay(true);
   if (opts.source) opts.source(onData);
   else sock.on('data', onData);
   sock.on('close', () => {

@@ -1,0 +1,212 @@
+// The compatible server API over loopback, with the package's own detached client
+// session (rtmpSession over a net.Socket) as the peer.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const rtmpApi = require('../index.js');
+
+/** Starts a server on a loopback port; resolves { server, port }. */
+async function startServer(onSession, options) {
+  const server = rtmpApi.rtmpServer().createServer(onSession, options);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: server.address().port };
+}
+
+/** Connects a client session; resolves once its handshake is done. */
+function connectClient(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sock.on('error', reject);
+    rtmpApi.rtmpSession(sock, true, function () {
+      resolve({ session: this, sock });
+    });
+  });
+}
+
+async function closeServer(server) {
+  const closed = once(server, 'close');
+  server.close();
+  await closed;
+}
+
+test('exports the six node-rtmpapi members and the AMF helpers', () => {
+  for (const name of ['log', 'rtmpServer', 'rtmpSession', 'rtmpQueue', 'rtmpChunk', 'rtmpMessage']) {
+    assert.equal(typeof rtmpApi[name], 'function', name);
+  }
+  assert.equal(typeof rtmpApi.rtmpServer().createServer, 'function');
+  assert.equal(typeof rtmpApi.amf, 'object');
+});
+
+test('listen(0) reports the bound address and close() emits close', async () => {
+  const { server, port } = await startServer(() => {});
+  assert.ok(port > 0);
+  assert.deepEqual(server.address(), { address: '127.0.0.1', family: 'IPv4', port });
+  assert.equal(server.listening, true);
+  await closeServer(server);
+  assert.equal(server.address(), null);
+});
+
+test('a listen error is emitted, not thrown', async () => {
+  const { server, port } = await startServer(() => {});
+  const second = rtmpApi.rtmpServer().createServer(() => {});
+  assert.doesNotThrow(() => second.listen(port, '127.0.0.1'));
+  const [err] = await once(second, 'error');
+  assert.equal(err.code, 'ERR_RTMP_SOCKET');
+  assert.match(err.message, /in use/i);
+  await closeServer(server);
+});
+
+test('a message from a client reaches cb then the handler with every chunk field', async () => {
+  const seen = [];
+  let sessionThis;
+  const { server, port } = await startServer(function (session) {
+    sessionThis = this;
+    assert.equal(this, session);
+    session.msg.loop((c) => seen.push(['cb', c.chunk.msgTypeText]), {
+      audio(c) {
+        seen.push(['audio', { ...c.chunk, data: [...c.chunk.data] }]);
+        c.rtmpMsgSend({ msgType: 9, data: Buffer.from([0x17, 1, 2]), msgStreamId: 1, streamId: 6, timestamp: 77 });
+      },
+    });
+  });
+  const { session: client, sock } = await connectClient(port);
+  const got = new Promise((resolve) => client.msg.loop(null, { video: (c) => resolve({ ...c.chunk }) }));
+  client.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.from([0xaf, 1, 9]), msgStreamId: 1, timestamp: 1234 });
+  const reply = await got;
+  assert.deepEqual(seen[0], ['cb', 'audio'], 'cb runs before the handler');
+  const audio = seen[1][1];
+  assert.deepEqual(audio.data, [0xaf, 1, 9]);
+  assert.equal(audio.timestamp, 1234);
+  assert.equal(audio.msgLen, 3);
+  assert.equal(audio.msgType, 8);
+  assert.equal(audio.msgTypeText, 'audio');
+  assert.equal(audio.streamId, 4, 'streamId is the chunk stream id');
+  assert.equal(audio.msgStreamId, 1);
+  assert.equal(audio.fmt, 0);
+  assert.equal(audio.msgComplete, 1);
+  assert.equal(audio.msgLeft, 0);
+  assert.deepEqual(Object.keys(audio.chunkSize).sort(), ['rcv', 'rcvWinSize', 'snd', 'sndWinSize']);
+  assert.equal(reply.timestamp, 77);
+  assert.equal(reply.streamId, 6);
+  assert.deepEqual([...reply.data], [0x17, 1, 2]);
+  assert.equal(typeof sessionThis.getTs(), 'number');
+  assert.equal(sessionThis.sock.remoteAddress, '127.0.0.1');
+  assert.equal(sessionThis.sock.remotePort, sock.localPort);
+  sock.destroy();
+  await closeServer(server);
+});
+
+test('control messages: set chunk size applies, pings are answered, user control decodes', async () => {
+  let serverChunk;
+  let gotPong;
+  const pong = new Promise((resolve) => {
+    gotPong = resolve;
+  });
+  const { server, port } = await startServer((session) => {
+    session.msg.loop(null, {
+      userControl: (c) => gotPong(c.chunk.msg),
+      audio(c) {
+        serverChunk = c;
+        c.sendSetChunkSize(4096);
+        c.sendUserControlMsg(6, 0xabcdef01);
+        c.sendUserControlMsg(3, 1, 3000);
+        c.rtmpMsgSend({ msgType: 9, data: Buffer.alloc(3000, 7), msgStreamId: 1, streamId: 6, timestamp: 5 });
+      },
+    });
+  });
+  const { session: client, sock } = await connectClient(port);
+  const events = [];
+  const done = new Promise((resolve) => {
+    client.msg.loop(null, {
+      setChunkSize: (c) => events.push(['setChunkSize', c.chunk.msg.setChunkSize]),
+      userControl: (c) => events.push(['userControl', c.chunk.msg]),
+      video: (c) => {
+        events.push(['video', c.chunk.data.length, c.chunk.chunkSize.rcv]);
+        resolve();
+      },
+    });
+  });
+  client.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.from([1]), msgStreamId: 1, timestamp: 0 });
+  await done;
+  assert.deepEqual(events[0], ['setChunkSize', 4096]);
+  assert.deepEqual(events[1], ['userControl', { evenType: 6, eventType: 6, timestamp: 0xabcdef01 }]);
+  assert.deepEqual(events[2], ['userControl', { evenType: 3, eventType: 3, streamId: 1, buffLenMs: 3000 }]);
+  assert.deepEqual(events[3], ['video', 3000, 4096]);
+  assert.equal(serverChunk.chunk.chunkSize.snd, 4096);
+  // The client answered the PingRequest with a PingResponse: the server sees it.
+  assert.deepEqual(await pong, { evenType: 7, eventType: 7, timestamp: 0xabcdef01 });
+  sock.destroy();
+  await closeServer(server);
+});
+
+test('junk instead of a handshake closes only that session with a clear error', async () => {
+  const errors = [];
+  const { server, port } = await startServer((session) => {
+    session.on('error', (e) => errors.push(e));
+  });
+  const junk = net.connect(port, '127.0.0.1');
+  junk.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await once(junk, 'close');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, 'ERR_RTMP_HANDSHAKE');
+  const { sock } = await connectClient(port);
+  sock.destroy();
+  await closeServer(server);
+});
+
+test('a stalled handshake times out', async () => {
+  const errors = [];
+  const { server, port } = await startServer((session) => {
+    session.on('error', (e) => errors.push(e));
+  }, { handshakeTimeoutMs: 200 });
+  const stalled = net.connect(port, '127.0.0.1');
+  stalled.write(Buffer.from([3, 0, 0]));
+  const started = Date.now();
+  await once(stalled, 'close');
+  assert.ok(Date.now() - started < 3000);
+  assert.equal(errors[0].code, 'ERR_RTMP_HANDSHAKE_TIMEOUT');
+  await closeServer(server);
+});
+
+test('a message over the size limit closes the session with ERR_RTMP_LIMIT', async () => {
+  const errors = [];
+  const { server, port } = await startServer((session) => {
+    session.on('error', (e) => errors.push(e));
+  }, { maxMessageSize: 1000 });
+  const { session: client, sock } = await connectClient(port);
+  client.chunk(4).rtmpMsgSend({ msgType: 9, data: Buffer.alloc(2000), msgStreamId: 1, timestamp: 0 });
+  await once(sock, 'close');
+  assert.equal(errors[0].code, 'ERR_RTMP_LIMIT');
+  await closeServer(server);
+});
+
+test('a throwing handler is reported as an error and the session goes on', async () => {
+  const errors = [];
+  let count = 0;
+  const { server, port } = await startServer((session) => {
+    session.on('error', (e) => errors.push(e));
+    session.msg.loop(null, {
+      audio(c) {
+        count += 1;
+        if (count === 1) throw new Error('app bug');
+        c.rtmpMsgSend({ msgType: 8, data: Buffer.from([count]), msgStreamId: 1, streamId: 4, timestamp: 0 });
+      },
+    });
+  });
+  const { session: client, sock } = await connectClient(port);
+  const got = new Promise((resolve) => client.msg.loop(null, { audio: (c) => resolve(c.chunk.data[0]) }));
+  client.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.from([1]), msgStreamId: 1, timestamp: 0 });
+  client.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.from([2]), msgStreamId: 1, timestamp: 10 });
+  assert.equal(await got, 2);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].message, 'app bug');
+  assert.equal(errors[0].code, 'ERR_RTMP_HANDLER');
+  sock.destroy();
+  await closeServer(server);
+});
