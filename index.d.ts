@@ -1,0 +1,268 @@
+// Types of node-rtmpapi: the compatible surface of the original library plus the
+// EventEmitter face beside it.
+
+/// <reference types="node" />
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+
+/** An AMF value as JS sees it (strict arrays carry a non-enumerable `sarray: true`). */
+export type AmfValue =
+  | number
+  | boolean
+  | string
+  | null
+  | undefined
+  | AmfValue[]
+  | { [key: string]: AmfValue; __className__?: string };
+
+/** A decoded command (`amf0cmd` / `amf3cmd`): `cmd`, `transId`, `cmdObj`, then the
+ * fields named per command (see README); unknown commands keep the rest in `args`. */
+export interface Command {
+  cmd: string;
+  transId?: number;
+  cmdObj?: AmfValue;
+  info?: AmfValue;
+  args?: AmfValue;
+  streamId?: number;
+  streamName?: string;
+  start?: number;
+  duration?: number;
+  reset?: boolean;
+  params?: AmfValue;
+  bool?: boolean;
+  name?: string;
+  type?: string;
+  ms?: number;
+  pause?: boolean;
+  extra?: AmfValue[];
+  [field: string]: AmfValue;
+}
+
+/** `amf0meta`/`amf3meta`: every value in `dec`, the first three named. */
+export interface DataMessage {
+  cmd: AmfValue;
+  event: AmfValue;
+  parms: AmfValue;
+  dec: AmfValue[];
+}
+
+export interface UserControlMessage {
+  /** node-rtmpapi's spelling, kept. */
+  evenType: number;
+  eventType: number;
+  streamId?: number;
+  timestamp?: number;
+  buffLenMs?: number;
+}
+
+/** `chunk.msg` per handler key. */
+export interface MessageByType {
+  setChunkSize: { setChunkSize: number };
+  abort: { msgStreamId: number; csid: number };
+  ack: { seq: number };
+  userControl: UserControlMessage;
+  setWindowSize: { windowSize: number };
+  setPeerBw: { peerBw: number; lType: number };
+  audio: Record<string, never>;
+  video: Record<string, never>;
+  amf3meta: DataMessage;
+  amf3sobject: Record<string, never>;
+  amf3cmd: Command;
+  amf0meta: DataMessage;
+  amf0sobject: Record<string, never>;
+  amf0cmd: Command;
+  agg: Record<string, never>;
+  unknown: Record<string, never>;
+}
+
+export type MsgTypeText = keyof MessageByType;
+
+/** The session's chunk sizes and windows (one object shared by its chunk objects). */
+export interface ChunkSize {
+  rcv: number;
+  snd: number;
+  rcvWinSize: number;
+  sndWinSize: number;
+}
+
+/** The message just completed on a chunk stream. */
+export interface ChunkInfo<K extends MsgTypeText = MsgTypeText> {
+  data: Buffer;
+  /** Absolute timestamp in ms. */
+  timestamp: number;
+  msgLen: number;
+  msgType: number;
+  msgTypeText: K;
+  /** The chunk stream id (CSID), despite the name. */
+  streamId: number;
+  msgStreamId: number;
+  fmt: number;
+  msg: MessageByType[K];
+  msgComplete: number;
+  msgLeft: number;
+  chunkSize: ChunkSize;
+}
+
+export interface OutgoingMessage {
+  msgType: number;
+  data: Buffer | Uint8Array;
+  msgStreamId?: number;
+  /** The chunk stream id to send on (node-rtmpapi's name). */
+  streamId?: number;
+  /** Defaults to `session.getTs()`. */
+  timestamp?: number;
+}
+
+/** One per chunk stream id of a session, reused for every message on it. Send methods
+ * return false past the send high-water mark, like `socket.write`. */
+export declare class ChunkObject<K extends MsgTypeText = MsgTypeText> {
+  readonly session: Session;
+  chunk: ChunkInfo<K>;
+  sendSetChunkSize(size: number): boolean;
+  sendAbortMsg(csid: number): boolean;
+  sendAckMsg(): boolean;
+  sendSetWindowSize(size: number): boolean;
+  sendSetPeerBw(size: number, lType?: number): boolean;
+  sendUserControlMsg(eventType: number, streamId?: number, buffLenMs?: number): boolean;
+  sendAmf0EncCmdMsg(cmd: Command, timestamp?: number): boolean;
+  rtmpMsgSend(msg: OutgoingMessage): boolean;
+  rtmpMsg0Send(msg: OutgoingMessage, ts?: number): boolean;
+  rtmpMsg1Send(msg: OutgoingMessage, ts?: number): boolean;
+  rtmpMsg2Send(msg: OutgoingMessage, ts?: number): boolean;
+  rtmpMsg3Send(msg: OutgoingMessage, ts?: number): boolean;
+  rtmpChunkSend(fmt: number, csid: number, data: Buffer): boolean;
+}
+
+export type Handlers = { [K in MsgTypeText]?: (this: ChunkObject<K>, chunk: ChunkObject<K>) => void };
+
+export interface MessageReader {
+  readonly session: Session;
+  /** Reads one message: `cb` first, then the handler for its `msgTypeText`. */
+  read(cb: ((chunk: ChunkObject) => void) | null, handlers?: Handlers): void;
+  /** Reads every message for the life of the session. */
+  loop(cb: ((chunk: ChunkObject) => void) | null, handlers?: Handlers): void;
+}
+
+/** What apps use of a session's socket. */
+export interface SessionSocket extends EventEmitter {
+  remoteAddress?: string;
+  remotePort?: number;
+  remoteFamily?: string;
+  localAddress?: string;
+  localPort?: number;
+  destroyed: boolean;
+  readonly bytesRead?: number;
+  end(cb?: () => void): this;
+  destroy(err?: Error): this;
+}
+
+/** An error with a stable code, e.g. ERR_RTMP_CHUNK, ERR_RTMP_LIMIT, ERR_RTMP_HANDSHAKE. */
+export interface RtmpError extends Error {
+  code: string;
+}
+
+export declare class Session extends EventEmitter {
+  msg: MessageReader;
+  sock: SessionSocket;
+  Q: ReadQueue;
+  isClient: boolean;
+  log: Logger;
+  chunkSize: ChunkSize;
+  closed: boolean;
+  readonly bytesReceived: number;
+  /** ms since the session started. */
+  getTs(): number;
+  /** The chunk object of a chunk stream id (made on first use). */
+  chunk(csid: number): ChunkObject;
+  end(): void;
+  destroy(): void;
+  on(event: 'message', listener: (chunk: ChunkObject) => void): this;
+  on(event: 'command', listener: (cmd: Command, chunk: ChunkObject) => void): this;
+  on(event: 'data', listener: (data: DataMessage, chunk: ChunkObject) => void): this;
+  on(event: 'audio' | 'video', listener: (msg: Record<string, never>, chunk: ChunkObject) => void): this;
+  on(event: 'error', listener: (err: RtmpError) => void): this;
+  on(event: 'close', listener: (hadError: boolean) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** Limits and timeouts of a server (defaults in README). */
+export interface ServerOptions {
+  handshakeTimeoutMs?: number;
+  maxMessageSize?: number;
+  maxChunkStreams?: number;
+  maxBufferedBytes?: number;
+  inFlightBatches?: number;
+  sendHighWater?: number;
+  maxSendBuffer?: number;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** A net.Server-like RTMP server. */
+export declare class RtmpServer extends EventEmitter {
+  listening: boolean;
+  listen(port?: number, host?: string, callback?: () => void): this;
+  listen(port: number, callback: () => void): this;
+  listen(options: { port?: number; host?: string }, callback?: () => void): this;
+  close(callback?: (err?: Error) => void): this;
+  address(): AddressInfo | null;
+  getConnections(cb: (err: Error | null, count: number) => void): this;
+  ref(): this;
+  unref(): this;
+  on(event: 'listening' | 'close', listener: () => void): this;
+  on(event: 'connection', listener: (sock: SessionSocket, session: Session) => void): this;
+  on(event: 'error', listener: (err: RtmpError) => void): this;
+  /** A session error nobody listened for on the session or its socket. */
+  on(event: 'clientError', listener: (err: RtmpError, session: Session) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export interface Logger {
+  log(...args: unknown[]): void;
+  debug(level: boolean | number): void;
+  raddr(addr: string): void;
+}
+
+export interface ReadQueue {
+  (len: number, cb: (data?: Buffer) => void): void;
+  recvBytes: number;
+  ackBytes: number;
+  chunkSize: number;
+  defaultCb: ((data: Buffer) => void) | null;
+  getBufLen(): number;
+  read(n: number): Buffer | null;
+  tryRead(): void;
+  push(data: Buffer): void;
+}
+
+export declare function log(debug?: boolean, remoteAddr?: string): Logger;
+export declare function rtmpServer(): {
+  createServer(cb?: (this: Session, session: Session) => void, options?: ServerOptions): RtmpServer;
+};
+export declare function rtmpSession(
+  sock: Duplex,
+  isClient: boolean | number,
+  cb?: (this: Session, session: Session) => void,
+): Session;
+export declare function rtmpQueue(sock: Duplex): ReadQueue;
+export declare function rtmpMessage(opt: { Q?: ReadQueue; sock: Duplex; debug?: boolean; isClient?: boolean }): MessageReader;
+export declare function rtmpChunk(opt: { Q?: ReadQueue; sock: Duplex; debug?: boolean; isClient?: boolean }): MessageReader;
+
+/** AMF helpers with node-amfutils' names. */
+export declare const amf: {
+  amf0Encode(values: AmfValue[]): Buffer;
+  amf0EncodeOne(value: AmfValue): Buffer;
+  amf0Decode(buf: Buffer): AmfValue[];
+  amf0DecodeOne(buf: Buffer): { len: number; value: AmfValue };
+  encodeAmf0Cmd(cmd: Command): Buffer;
+  decodeAmf0Cmd(buf: Buffer): Command;
+  encodeAmf3Cmd(cmd: Command): Buffer;
+  decodeAmf3Cmd(buf: Buffer): Command;
+  decodeAmf0Data(buf: Buffer): DataMessage;
+  decodeAmf3Data(buf: Buffer): DataMessage;
+  amfType(value: AmfValue): string;
+};
