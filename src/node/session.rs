@@ -153,7 +153,11 @@ impl NativeSession {
     /// over a read-queue).
     #[napi(factory, catch_unwind)]
     pub fn chunk_stream(is_client: bool) -> Self {
-        let role = if is_client { Role::Client } else { Role::Server };
+        let role = if is_client {
+            Role::Client
+        } else {
+            Role::Server
+        };
         Self {
             backend: Backend::Detached(Box::new(Detached {
                 session: Session::established(role, Limits::default()),
