@@ -26,16 +26,21 @@ pub trait EventSink: Send + Sync + 'static {
     fn closed(&self, conn_id: u64, error: Option<RuntimeError>);
 }
 
-/// The process-wide tokio runtime the package runs its sockets on.
+/// The process-wide tokio runtime the package runs its sockets on, built on first use.
 pub fn tokio_handle() -> Result<&'static tokio::runtime::Runtime, std::io::Error> {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("rtmpapi-io")
-        .enable_all()
-        .build()?;
-    Ok(RUNTIME.get_or_init(|| rt))
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("rtmpapi-io")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| std::io::Error::other(e.clone()))
 }
+
+#[cfg(test)]
+mod tests;
