@@ -28,7 +28,10 @@ impl EventSink for Recorder {
         self.batches.lock().unwrap().push(batch);
     }
     fn closed(&self, _conn_id: u64, error: Option<RuntimeError>) {
-        self.closed.lock().unwrap().push(error.map(|e| e.code().to_string()));
+        self.closed
+            .lock()
+            .unwrap()
+            .push(error.map(|e| e.code().to_string()));
     }
 }
 
@@ -113,8 +116,14 @@ async fn an_app_that_holds_its_batches_stops_the_socket_being_read() {
     let read = conn.bytes_received() as usize;
     // 50 MB offered; at most 2 batches (+ the batch being filled and one read buffer)
     // may be taken from the socket while the app holds them.
-    assert!(read < 2 * 1024 * 1024, "server read {read} bytes while the app was stalled");
-    assert!(!writer.is_finished(), "the writer is blocked by TCP backpressure");
+    assert!(
+        read < 2 * 1024 * 1024,
+        "server read {read} bytes while the app was stalled"
+    );
+    assert!(
+        !writer.is_finished(),
+        "the writer is blocked by TCP backpressure"
+    );
     // Releasing the batches lets the rest flow.
     recorder.batches.lock().unwrap().clear();
     let recorder2 = recorder.clone();
@@ -124,7 +133,10 @@ async fn an_app_that_holds_its_batches_stops_the_socket_being_read() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     });
-    tokio::time::timeout(Duration::from_secs(20), writer).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(20), writer)
+        .await
+        .unwrap()
+        .unwrap();
     eventually(|| conn.bytes_received() as usize > 800 * 64 * 1024).await;
     drain.abort();
 }
