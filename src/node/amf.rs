@@ -176,7 +176,7 @@ impl Js {
 }
 
 /// Converts an AMF0 value to JS.
-pub fn amf0_to_js(env: sys::napi_env, v: &Amf0Value) -> napi::Result<sys::napi_value> {
+pub(crate) fn amf0_to_js(env: sys::napi_env, v: &Amf0Value) -> napi::Result<sys::napi_value> {
     let js = Js(env);
     unsafe {
         match v {
@@ -225,7 +225,7 @@ pub fn amf0_to_js(env: sys::napi_env, v: &Amf0Value) -> napi::Result<sys::napi_v
 }
 
 /// Converts an AMF3 value to JS (integers become Numbers, ByteArrays Buffers).
-pub fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys::napi_value> {
+pub(crate) fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys::napi_value> {
     let js = Js(env);
     unsafe {
         match v {
@@ -280,7 +280,7 @@ pub fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys::napi_v
 }
 
 /// Converts a JS value to AMF0; TypeError for values AMF0 cannot carry.
-pub fn js_to_amf0(env: sys::napi_env, v: sys::napi_value, depth: usize) -> napi::Result<Amf0Value> {
+pub(crate) fn js_to_amf0(env: sys::napi_env, v: sys::napi_value, depth: usize) -> napi::Result<Amf0Value> {
     let js = Js(env);
     if depth > MAX_NESTING_DEPTH {
         return Err(type_error(format!(
@@ -359,7 +359,7 @@ pub fn js_to_amf0(env: sys::napi_env, v: sys::napi_value, depth: usize) -> napi:
 }
 
 /// Converts a command to `{ cmd, transId, cmdObj, ...named fields }`.
-pub fn command_to_js(env: sys::napi_env, cmd: &Command) -> napi::Result<sys::napi_value> {
+pub(crate) fn command_to_js(env: sys::napi_env, cmd: &Command) -> napi::Result<sys::napi_value> {
     let js = Js(env);
     let obj = js.object()?;
     js.set(obj, "cmd", unsafe {
