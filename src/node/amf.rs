@@ -280,7 +280,11 @@ pub(crate) fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys:
 }
 
 /// Converts a JS value to AMF0; TypeError for values AMF0 cannot carry.
-pub(crate) fn js_to_amf0(env: sys::napi_env, v: sys::napi_value, depth: usize) -> napi::Result<Amf0Value> {
+pub(crate) fn js_to_amf0(
+    env: sys::napi_env,
+    v: sys::napi_value,
+    depth: usize,
+) -> napi::Result<Amf0Value> {
     let js = Js(env);
     if depth > MAX_NESTING_DEPTH {
         return Err(type_error(format!(

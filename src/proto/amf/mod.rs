@@ -96,3 +96,6 @@ impl<'a> Reader<'a> {
         String::from_utf8(b.to_vec()).map_err(|_| AmfError::InvalidUtf8 { offset })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+// require('node-rtmpapi').amf: node-amfutils' names and JS mapping.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { amf } = require('../index.js');
+
+test('values round-trip with the node-amfutils JS mapping', () => {
+  const values = [1.5, 'héllo', true, false, null, undefined, { a: 1, nested: { b: 'c' } }];
+  assert.deepEqual(amf.amf0Decode(amf.amf0Encode(values)), values);
+  assert.deepEqual(amf.amf0DecodeOne(amf.amf0EncodeOne('x')), { len: 4, value: 'x' });
+});
+
+test('strict arrays are marked with a non-enumerable sarray; unmarked arrays encode as ECMA arrays', () => {
+  const strict = [1, 2];
+  Object.defineProperty(strict, 'sarray', { value: true });
+  const bytes = amf.amf0EncodeOne(strict);
+  assert.equal(bytes[0], 0x0a);
+  const decoded = amf.amf0DecodeOne(bytes).value;
+  assert.ok(Array.isArray(decoded));
+  assert.equal(decoded.sarray, true);
+  assert.deepEqual(Object.keys(decoded), ['0', '1']);
+  const ecma = amf.amf0EncodeOne([7, 8]);
+  assert.equal(ecma[0], 0x08);
+  assert.deepEqual(amf.amf0DecodeOne(ecma).value, { 0: 7, 1: 8 });
+});
+
+test('typed objects carry __className__ and dates decode to ms', () => {
+  const typed = { __className__: 'flex.Msg', body: 'x' };
+  const bytes = amf.amf0EncodeOne(typed);
+  assert.equal(bytes[0], 0x10);
+  assert.deepEqual(amf.amf0DecodeOne(bytes).value, typed);
+  assert.equal(amf.amf0DecodeOne(amf.amf0EncodeOne(new Date(1234))).value, 1234);
+});
+
+test('string lengths are UTF-8 byte counts and long strings switch to 0x0C', () => {
+  assert.deepEqual([...amf.amf0EncodeOne('é')], [0x02, 0x00, 0x02, 0xc3, 0xa9]);
+  const long = 'é'.repeat(40000);
+  const bytes = amf.amf0EncodeOne(long);
+  assert.equal(bytes[0], 0x0c);
+  assert.equal(amf.amf0DecodeOne(bytes).value, long);
+});
+
+test('commands decode and encode with the original field names', () => {
+  const connect = { cmd: 'connect', transId: 1, cmdObj: { app: 'live', tcUrl: 'rtmp://h/live' } };
+  assert.deepEqual(amf.decodeAmf0Cmd(amf.encodeAmf0Cmd(connect)), connect);
+  const publish = { cmd: 'publish', transId: 5, cmdObj: null, name: 'key', type: 'live' };
+  assert.deepEqual(amf.decodeAmf0Cmd(amf.encodeAmf0Cmd(publish)), publish);
+  const result = { cmd: '_result', transId: 4, cmdObj: null, info: 1 };
+  assert.deepEqual(amf.decodeAmf0Cmd(amf.encodeAmf0Cmd(result)), result);
+  const play = { cmd: 'play', transId: 0, cmdObj: null, streamName: 's', start: -2, duration: -1, reset: true };
+  assert.deepEqual(amf.decodeAmf0Cmd(amf.encodeAmf0Cmd(play)), play);
+  const unknown = amf.decodeAmf0Cmd(amf.amf0Encode(['FCUnpublish', 6, null, 'key']));
+  assert.deepEqual({ ...unknown, args: [...unknown.args] }, { cmd: 'FCUnpublish', transId: 6, cmdObj: null, args: ['key'] });
+  const amf3 = amf.encodeAmf3Cmd(publish);
+  assert.equal(amf3[0], 0);
+  assert.deepEqual(amf.decodeAmf3Cmd(amf3), publish);
+});
+
+test('data messages decode to { cmd, event, parms, dec }', () => {
+  const meta = amf.decodeAmf0Data(amf.amf0Encode(['@setDataFrame', 'onMetaData', { width: 320 }]));
+  assert.equal(meta.cmd, '@setDataFrame');
+  assert.equal(meta.event, 'onMetaData');
+  assert.deepEqual(meta.parms, { width: 320 });
+  assert.equal(meta.dec.length, 3);
+});
+
+test('bad arguments throw TypeError; malformed AMF throws ERR_RTMP_AMF', () => {
+  assert.throws(() => amf.amf0EncodeOne(() => 1), TypeError);
+  assert.throws(() => amf.amf0EncodeOne(Buffer.from('x')), TypeError);
+  assert.throws(() => amf.amf0EncodeOne(10n), TypeError);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  assert.throws(() => amf.amf0EncodeOne(cyclic), TypeError);
+  assert.throws(() => amf.encodeAmf0Cmd({ transId: 1 }), TypeError);
+  assert.throws(() => amf.amf0Decode(Buffer.from([0x02, 0x00, 0x05, 0x61])), (e) => e.code === 'ERR_RTMP_AMF');
+  assert.throws(() => amf.amf0Decode(Buffer.from([0x04])), (e) => e.code === 'ERR_RTMP_AMF');
+  assert.throws(() => amf.decodeAmf0Cmd(Buffer.from([0x05])), (e) => e.code === 'ERR_RTMP_AMF');
+});

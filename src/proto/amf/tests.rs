@@ -1,0 +1,391 @@
+//! AMF byte vectors (AMF 0 Specification §2; AMF 3 Specification §3) and hostile input.
+
+use bytes::BytesMut;
+
+use super::amf0::{self, Amf0Value};
+use super::amf3::Amf3Value;
+use super::AmfError;
+use crate::proto::command::{self, Command};
+
+fn enc(v: &Amf0Value) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    amf0::encode(v, &mut out);
+    out.to_vec()
+}
+
+fn obj(pairs: &[(&str, Amf0Value)]) -> Vec<(String, Amf0Value)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn every_amf0_marker_has_the_layout_of_section_2() {
+    #[rustfmt::skip]
+    let cases: Vec<(Amf0Value, Vec<u8>)> = vec![
+        // §2.2 number: marker 0x00, IEEE-754 double big-endian
+        (Amf0Value::Number(1.0), vec![0x00, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0]),
+        // §2.3 boolean
+        (Amf0Value::Boolean(true), vec![0x01, 0x01]),
+        (Amf0Value::Boolean(false), vec![0x01, 0x00]),
+        // §2.4 string: u16 UTF-8 byte length ("é" is 2 bytes)
+        (Amf0Value::String("hé".into()), vec![0x02, 0x00, 0x03, b'h', 0xC3, 0xA9]),
+        // §2.5 object with one property, then 00 00 09
+        (Amf0Value::Object(obj(&[("a", Amf0Value::Null)])), vec![0x03, 0x00, 0x01, b'a', 0x05, 0x00, 0x00, 0x09]),
+        // §2.7 null, §2.8 undefined, §2.15 unsupported
+        (Amf0Value::Null, vec![0x05]),
+        (Amf0Value::Undefined, vec![0x06]),
+        (Amf0Value::Unsupported, vec![0x0D]),
+        // §2.10 ECMA array: u32 count, pairs, end marker
+        (Amf0Value::EcmaArray(obj(&[("x", Amf0Value::Boolean(true))])),
+            vec![0x08, 0, 0, 0, 1, 0x00, 0x01, b'x', 0x01, 0x01, 0x00, 0x00, 0x09]),
+        // §2.12 strict array: u32 count, values
+        (Amf0Value::StrictArray(vec![Amf0Value::Null, Amf0Value::Undefined]), vec![0x0A, 0, 0, 0, 2, 0x05, 0x06]),
+        // §2.13 date: double ms + s16 time zone
+        (Amf0Value::Date { millis: 0.0, time_zone: 0 }, vec![0x0B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        // §2.17 XML document: u32 length
+        (Amf0Value::XmlDocument("<a/>".into()), vec![0x0F, 0, 0, 0, 4, b'<', b'a', b'/', b'>']),
+        // §2.18 typed object: class name, then properties
+        (Amf0Value::TypedObject { class_name: "C".into(), properties: obj(&[]) },
+            vec![0x10, 0x00, 0x01, b'C', 0x00, 0x00, 0x09]),
+        // §3.1 avmplus switch with an AMF3 integer 5
+        (Amf0Value::Amf3(Amf3Value::Integer(5)), vec![0x11, 0x04, 0x05]),
+    ];
+    for (value, bytes) in cases {
+        assert_eq!(enc(&value), bytes, "encode {value:?}");
+        let (decoded, len) = amf0::decode_one(&bytes).unwrap();
+        assert_eq!(decoded, value, "decode {bytes:02x?}");
+        assert_eq!(len, bytes.len());
+    }
+}
+
+#[test]
+fn strings_over_65535_utf8_bytes_become_long_strings() {
+    let at_limit = "a".repeat(65535);
+    assert_eq!(
+        enc(&Amf0Value::String(at_limit.clone()))[..3],
+        [0x02, 0xFF, 0xFF]
+    );
+    let over = "é".repeat(32768); // 65536 bytes, 32768 characters
+    let bytes = enc(&Amf0Value::String(over.clone()));
+    assert_eq!(bytes[..5], [0x0C, 0x00, 0x01, 0x00, 0x00]);
+    assert_eq!(amf0::decode_one(&bytes).unwrap().0, Amf0Value::String(over));
+    assert_eq!(
+        amf0::decode_one(&enc(&Amf0Value::String(at_limit.clone())))
+            .unwrap()
+            .0,
+        Amf0Value::String(at_limit)
+    );
+}
+
+#[test]
+fn references_resolve_to_the_referenced_object() {
+    // §2.9: [ {a: 1}, ref 1 ] — index 0 is the strict array itself, 1 the object.
+    #[rustfmt::skip]
+    let bytes = [
+        0x0A, 0, 0, 0, 2,
+        0x03, 0x00, 0x01, b'a', 0x00, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x09,
+        0x07, 0x00, 0x01,
+    ];
+    let inner = Amf0Value::Object(obj(&[("a", Amf0Value::Number(1.0))]));
+    assert_eq!(
+        amf0::decode_one(&bytes).unwrap().0,
+        Amf0Value::StrictArray(vec![inner.clone(), inner])
+    );
+}
+
+#[test]
+fn a_real_ffmpeg_connect_command_decodes_with_node_rtmpapi_field_names() {
+    let mut payload = BytesMut::new();
+    let connect = Command::from_values(
+        "connect".into(),
+        vec![
+            Amf0Value::Number(1.0),
+            Amf0Value::Object(obj(&[
+                ("app", Amf0Value::String("live".into())),
+                ("type", Amf0Value::String("nonprivate".into())),
+                (
+                    "flashVer",
+                    Amf0Value::String("FMLE/3.0 (compatible; Lavf58.20.100)".into()),
+                ),
+                (
+                    "tcUrl",
+                    Amf0Value::String("rtmp://127.0.0.1:1935/live".into()),
+                ),
+            ])),
+        ],
+    );
+    command::encode_amf0_command(&connect, &mut payload);
+    #[rustfmt::skip]
+    let head = [0x02, 0x00, 0x07, b'c', b'o', b'n', b'n', b'e', b'c', b't',
+                0x00, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0x03, 0x00, 0x03, b'a', b'p', b'p'];
+    assert_eq!(&payload[..head.len()], &head);
+    let decoded = command::decode_amf0_command(&payload).unwrap();
+    assert_eq!(decoded.name, "connect");
+    assert_eq!(decoded.get("transId"), Some(&Amf0Value::Number(1.0)));
+    assert_eq!(
+        decoded
+            .get("cmdObj")
+            .and_then(|o| o.get("app"))
+            .and_then(Amf0Value::as_str),
+        Some("live")
+    );
+    assert_eq!(decoded, connect);
+}
+
+#[test]
+fn command_fields_follow_the_original_table_and_unknown_commands_keep_their_values() {
+    let publish = Command::from_values(
+        "publish".into(),
+        vec![
+            Amf0Value::Number(5.0),
+            Amf0Value::Null,
+            Amf0Value::String("key".into()),
+            Amf0Value::String("live".into()),
+        ],
+    );
+    let names: Vec<&str> = publish.fields.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["transId", "cmdObj", "name", "type"]);
+
+    let unknown = Command::from_values(
+        "FCUnpublish".into(),
+        vec![
+            Amf0Value::Number(6.0),
+            Amf0Value::Null,
+            Amf0Value::String("key".into()),
+            Amf0Value::Boolean(true),
+        ],
+    );
+    assert_eq!(
+        unknown.get("args"),
+        Some(&Amf0Value::StrictArray(vec![
+            Amf0Value::String("key".into()),
+            Amf0Value::Boolean(true)
+        ]))
+    );
+    let mut bytes = BytesMut::new();
+    command::encode_amf0_command(&unknown, &mut bytes);
+    assert_eq!(command::decode_amf0_command(&bytes).unwrap(), unknown);
+
+    // Surplus values of a known command are kept in `extra`.
+    let with_extra = Command::from_values(
+        "createStream".into(),
+        vec![
+            Amf0Value::Number(2.0),
+            Amf0Value::Null,
+            Amf0Value::Number(9.0),
+        ],
+    );
+    assert_eq!(
+        with_extra.get("extra"),
+        Some(&Amf0Value::StrictArray(vec![Amf0Value::Number(9.0)]))
+    );
+}
+
+#[test]
+fn amf3_commands_skip_their_format_byte_and_switch_per_value() {
+    // Type 17: 0x00, "connect", 1.0, then an AMF3 object via 0x11 (anonymous, dynamic).
+    #[rustfmt::skip]
+    let payload = [
+        0x00,
+        0x02, 0x00, 0x07, b'c', b'o', b'n', b'n', b'e', b'c', b't',
+        0x00, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0,
+        0x11, 0x0A, 0x0B, 0x01, 0x07, b'a', b'p', b'p', 0x06, 0x09, b'l', b'i', b'v', b'e', 0x01,
+    ];
+    let cmd = command::decode_amf3_command(&payload).unwrap();
+    assert_eq!(cmd.name, "connect");
+    assert_eq!(
+        cmd.get("cmdObj"),
+        Some(&Amf0Value::Amf3(Amf3Value::Object {
+            class_name: String::new(),
+            properties: vec![("app".into(), Amf3Value::String("live".into()))],
+        }))
+    );
+}
+
+#[test]
+fn amf3_integers_sign_extend_29_bits_and_strings_use_the_reference_table() {
+    #[rustfmt::skip]
+    let cases: &[(&[u8], Amf3Value)] = &[
+        (&[0x04, 0x7F], Amf3Value::Integer(127)),
+        (&[0x04, 0x81, 0x00], Amf3Value::Integer(128)),
+        (&[0x04, 0xBF, 0xFF, 0xFF, 0xFF], Amf3Value::Integer((1 << 28) - 1)),
+        (&[0x04, 0xC0, 0x80, 0x80, 0x00], Amf3Value::Integer(-(1 << 28))),
+        (&[0x04, 0xFF, 0xFF, 0xFF, 0xFF], Amf3Value::Integer(-1)),
+    ];
+    for (bytes, value) in cases {
+        let mut all = vec![0x11];
+        all.extend_from_slice(bytes);
+        assert_eq!(
+            amf0::decode_one(&all).unwrap().0,
+            Amf0Value::Amf3(value.clone()),
+            "{bytes:02x?}"
+        );
+        assert_eq!(
+            enc(&Amf0Value::Amf3(value.clone())),
+            all,
+            "encode {value:?}"
+        );
+    }
+    // Array ["ab", ref 0] : the second string is a reference to the first.
+    let bytes = [0x11, 0x09, 0x05, 0x01, 0x06, 0x05, b'a', b'b', 0x06, 0x00];
+    let Amf0Value::Amf3(Amf3Value::Array { dense, .. }) = amf0::decode_one(&bytes).unwrap().0
+    else {
+        panic!("array expected")
+    };
+    assert_eq!(
+        dense,
+        vec![
+            Amf3Value::String("ab".into()),
+            Amf3Value::String("ab".into())
+        ]
+    );
+}
+
+#[test]
+fn every_truncation_of_a_valid_encoding_is_an_error_not_a_panic() {
+    let value = Amf0Value::Object(obj(&[
+        ("n", Amf0Value::Number(3.5)),
+        ("s", Amf0Value::String("text".into())),
+        (
+            "a",
+            Amf0Value::StrictArray(vec![
+                Amf0Value::Boolean(true),
+                Amf0Value::Date {
+                    millis: 1.0,
+                    time_zone: 0,
+                },
+            ]),
+        ),
+        (
+            "e",
+            Amf0Value::EcmaArray(obj(&[("k", Amf0Value::XmlDocument("<x/>".into()))])),
+        ),
+        (
+            "t",
+            Amf0Value::TypedObject {
+                class_name: "T".into(),
+                properties: obj(&[("u", Amf0Value::Undefined)]),
+            },
+        ),
+        ("3", Amf0Value::Amf3(Amf3Value::String("amf3".into()))),
+    ]));
+    let bytes = enc(&value);
+    assert_eq!(amf0::decode_one(&bytes).unwrap().0, value);
+    for cut in 0..bytes.len() {
+        assert!(
+            amf0::decode_one(&bytes[..cut]).is_err(),
+            "prefix of {cut} bytes"
+        );
+    }
+}
+
+#[test]
+fn hostile_input_gives_errors() {
+    // Unknown and reserved markers (§2.6 MovieClip, §2.16 RecordSet).
+    for m in [0x04u8, 0x0E, 0x12, 0xFF] {
+        assert!(
+            matches!(amf0::decode_one(&[m]), Err(AmfError::UnknownMarker { .. })),
+            "marker {m:#x}"
+        );
+    }
+    // A reference to a table entry that does not exist.
+    assert!(matches!(
+        amf0::decode_one(&[0x07, 0x00, 0x05]),
+        Err(AmfError::BadReference { index: 5, .. })
+    ));
+    // Absurd declared lengths without the bytes behind them.
+    assert!(matches!(
+        amf0::decode_one(&[0x0C, 0xFF, 0xFF, 0xFF, 0xFF]),
+        Err(AmfError::Truncated { .. })
+    ));
+    assert!(amf0::decode_one(&[0x0A, 0xFF, 0xFF, 0xFF, 0xFF]).is_err());
+    // Invalid UTF-8.
+    assert!(matches!(
+        amf0::decode_one(&[0x02, 0x00, 0x01, 0xFF]),
+        Err(AmfError::InvalidUtf8 { .. })
+    ));
+    // 200,000 nested objects and strict arrays: an error, not a stack overflow.
+    let deep_objects: Vec<u8> = std::iter::repeat_n([0x03, 0x00, 0x01, b'a'], 200_000)
+        .flatten()
+        .collect();
+    assert_eq!(
+        amf0::decode_one(&deep_objects).unwrap_err(),
+        AmfError::TooDeep
+    );
+    let deep_arrays: Vec<u8> = std::iter::repeat_n([0x0A, 0, 0, 0, 1], 200_000)
+        .flatten()
+        .collect();
+    assert_eq!(
+        amf0::decode_one(&deep_arrays).unwrap_err(),
+        AmfError::TooDeep
+    );
+    let deep_amf3: Vec<u8> = [0x11]
+        .into_iter()
+        .chain(std::iter::repeat_n([0x09, 0x03, 0x01], 200_000).flatten())
+        .collect();
+    assert_eq!(amf0::decode_one(&deep_amf3).unwrap_err(), AmfError::TooDeep);
+}
+
+#[test]
+fn reference_chains_cannot_expand_without_bound() {
+    // Each array holds two references to the previous one: 2^n values from n*8 bytes.
+    let mut bytes = vec![0x0A, 0, 0, 0, 41, 0x03, 0x00, 0x00, 0x09];
+    for i in 1..=40u16 {
+        bytes.extend_from_slice(&[0x0A, 0, 0, 0, 2, 0x07]);
+        bytes.extend_from_slice(&i.to_be_bytes());
+        bytes.push(0x07);
+        bytes.extend_from_slice(&i.to_be_bytes());
+    }
+    assert_eq!(
+        amf0::decode_one(&bytes).unwrap_err(),
+        AmfError::TooManyValues
+    );
+}
+
+#[test]
+fn decode_of_encode_round_trips_generated_values() {
+    let mut seed = 0x2545_F491u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    fn gen(next: &mut impl FnMut() -> u32, depth: u32) -> Amf0Value {
+        let pick = next() % if depth > 3 { 6 } else { 10 };
+        match pick {
+            0 => Amf0Value::Number(f64::from(next()) / 7.0),
+            1 => Amf0Value::Boolean(next() % 2 == 0),
+            2 => Amf0Value::String(format!("s{}é", next())),
+            3 => Amf0Value::Null,
+            4 => Amf0Value::Undefined,
+            5 => Amf0Value::Date {
+                millis: f64::from(next()),
+                time_zone: 0,
+            },
+            6 => Amf0Value::Object(
+                (0..next() % 4)
+                    .map(|i| (format!("k{i}"), gen(next, depth + 1)))
+                    .collect(),
+            ),
+            7 => Amf0Value::EcmaArray(
+                (0..next() % 4)
+                    .map(|i| (format!("{i}"), gen(next, depth + 1)))
+                    .collect(),
+            ),
+            8 => Amf0Value::StrictArray((0..next() % 4).map(|_| gen(next, depth + 1)).collect()),
+            _ => Amf0Value::TypedObject {
+                class_name: "flex.Msg".into(),
+                properties: (0..next() % 3)
+                    .map(|i| (format!("p{i}"), gen(next, depth + 1)))
+                    .collect(),
+            },
+        }
+    }
+    for _ in 0..500 {
+        let v = gen(&mut next, 0);
+        assert_eq!(amf0::decode_all(&enc(&v)).unwrap(), vec![v]);
+    }
+}
