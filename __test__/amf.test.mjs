@@ -67,6 +67,14 @@ test('data messages decode to { cmd, event, parms, dec }', () => {
   assert.equal(meta.dec.length, 3);
 });
 
+test('amfType classifies values as node-amfutils does', () => {
+  const strict = [];
+  Object.defineProperty(strict, 'sarray', { value: true });
+  const cases = [[null, 'null'], [undefined, 'undefined'], [3, 'integer'], [3.5, 'double'], [true, 'true'],
+    [false, 'false'], ['s', 'string'], [strict, 'sarray'], [[], 'array'], [{}, 'object']];
+  for (const [v, t] of cases) assert.equal(amf.amfType(v), t);
+});
+
 test('bad arguments throw TypeError; malformed AMF throws ERR_RTMP_AMF', () => {
   assert.throws(() => amf.amf0EncodeOne(() => 1), TypeError);
   assert.throws(() => amf.amf0EncodeOne(Buffer.from('x')), TypeError);

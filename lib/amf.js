@@ -20,7 +20,6 @@ const NAMES = [
   'decodeAmf3Cmd',
   'decodeAmf0Data',
   'decodeAmf3Data',
-  'amfType',
 ];
 
 const amf = {};
@@ -35,5 +34,28 @@ for (const name of NAMES) {
     }
   };
 }
+
+/**
+ * node-amfutils' classification of a JS value: 'null', 'undefined', 'integer',
+ * 'double', 'true', 'false', 'string', 'sarray' (an Array marked strict), 'array' or
+ * 'object'.
+ * @param {unknown} o
+ */
+amf.amfType = function amfType(o) {
+  if (o === null) return 'null';
+  switch (typeof o) {
+    case 'undefined':
+      return 'undefined';
+    case 'number':
+      return Number.isInteger(o) ? 'integer' : 'double';
+    case 'boolean':
+      return o ? 'true' : 'false';
+    case 'string':
+      return 'string';
+    default:
+      if (Array.isArray(o)) return o.sarray ? 'sarray' : 'array';
+      return 'object';
+  }
+};
 
 module.exports = amf;

@@ -357,7 +357,7 @@ fn decode_of_encode_round_trips_generated_values() {
         let pick = next() % if depth > 3 { 6 } else { 10 };
         match pick {
             0 => Amf0Value::Number(f64::from(next()) / 7.0),
-            1 => Amf0Value::Boolean(next() % 2 == 0),
+            1 => Amf0Value::Boolean(next().is_multiple_of(2)),
             2 => Amf0Value::String(format!("s{}é", next())),
             3 => Amf0Value::Null,
             4 => Amf0Value::Undefined,
