@@ -136,7 +136,9 @@ class Session extends EventEmitter {
     } catch (err) {
       const e = fromNative(err);
       if (e instanceof TypeError) throw e;
-      this._emitError(e);
+      // The peer already closed its side and the session is winding down: a reply to
+      // its last messages is dropped, not an error (like a write to a closing socket).
+      if (e.code !== 'ERR_RTMP_CLOSED') this._emitError(e);
       return false;
     }
   }
