@@ -41,8 +41,8 @@ enum Stage {
 pub struct Handshake {
     role: Role,
     stage: Stage,
-    /// Our C1/S1, kept until the handshake completes.
-    own_first: Box<[u8; HANDSHAKE_SIZE]>,
+    /// Our C1/S1, kept until it is sent (then freed: an idle session keeps nothing).
+    own_first: Option<Box<[u8; HANDSHAKE_SIZE]>>,
 }
 
 impl Handshake {
@@ -59,7 +59,7 @@ impl Handshake {
         Self {
             role,
             stage,
-            own_first,
+            own_first: Some(own_first),
         }
     }
 
@@ -69,7 +69,7 @@ impl Handshake {
         Self {
             role,
             stage: Stage::Done,
-            own_first: Box::new([0u8; HANDSHAKE_SIZE]),
+            own_first: None,
         }
     }
 
@@ -90,7 +90,9 @@ impl Handshake {
             match self.stage {
                 Stage::Start => {
                     out.put_u8(RTMP_VERSION);
-                    out.put_slice(&self.own_first[..]);
+                    if let Some(own) = self.own_first.take() {
+                        out.put_slice(&own[..]);
+                    }
                     self.stage = Stage::AwaitVersionAndFirst;
                 }
                 Stage::AwaitVersionAndFirst => {
@@ -107,7 +109,9 @@ impl Handshake {
                     let peer_first = input.split_to(HANDSHAKE_SIZE);
                     if self.role == Role::Server {
                         out.put_u8(RTMP_VERSION);
-                        out.put_slice(&self.own_first[..]);
+                        if let Some(own) = self.own_first.take() {
+                            out.put_slice(&own[..]);
+                        }
                     }
                     put_echo(out, &peer_first, now_ms);
                     self.stage = Stage::AwaitEcho;
