@@ -509,9 +509,17 @@ pub fn amf0_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     ts_return_type = "Buffer"
 )]
 pub fn encode_amf0_cmd(env: Env, cmd: JsAny) -> napi::Result<Buffer> {
+    encode_command_with(env, cmd, command::encode_amf0_command)
+}
+
+fn encode_command_with(
+    env: Env,
+    cmd: JsAny,
+    encode: fn(&Command, &mut BytesMut),
+) -> napi::Result<Buffer> {
     let cmd = js_to_command(env.raw(), cmd.0)?;
     let mut out = BytesMut::new();
-    command::encode_amf0_command(&cmd, &mut out);
+    encode(&cmd, &mut out);
     Ok(to_buffer(out))
 }
 
@@ -522,10 +530,7 @@ pub fn encode_amf0_cmd(env: Env, cmd: JsAny) -> napi::Result<Buffer> {
     ts_return_type = "Buffer"
 )]
 pub fn encode_amf3_cmd(env: Env, cmd: JsAny) -> napi::Result<Buffer> {
-    let cmd = js_to_command(env.raw(), cmd.0)?;
-    let mut out = BytesMut::new();
-    command::encode_amf3_command(&cmd, &mut out);
-    Ok(to_buffer(out))
+    encode_command_with(env, cmd, command::encode_amf3_command)
 }
 
 /// Decodes an AMF0 command payload (message type 20).

@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 
-use super::chunk::{ChunkDecoder, ChunkEncoder, Message, OutgoingHeader};
+use super::chunk::{validate_chunk_size, ChunkDecoder, ChunkEncoder, Message, OutgoingHeader};
 use super::handshake::{Handshake, Role, RANDOM_SIZE};
 use super::message::{type_id, user_control, ControlMessage, CONTROL_CSID};
 use super::{Limits, ProtoError};
@@ -149,9 +149,7 @@ impl Session {
     /// stream 0 (§5.4). A Set Chunk Size takes effect for the messages after it.
     pub fn send_control(&mut self, control: ControlMessage) -> Result<(), ProtoError> {
         if let ControlMessage::SetChunkSize(size) = control {
-            if size == 0 || size > super::chunk::MAX_CHUNK_SIZE {
-                return Err(ProtoError::InvalidChunkSize(size));
-            }
+            validate_chunk_size(size)?;
         }
         let header = OutgoingHeader {
             csid: CONTROL_CSID,

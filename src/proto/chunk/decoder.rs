@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::header::{parse_basic_header, read_u24, EXTENDED_TIMESTAMP_MARKER, MESSAGE_HEADER_SIZE};
-use super::{Message, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE};
+use super::{validate_chunk_size, Message, DEFAULT_CHUNK_SIZE};
 use crate::proto::{Limits, ProtoError};
 
 /// What the decoder remembers of one chunk stream (§5.3.1.2: later headers inherit
@@ -27,6 +27,20 @@ struct ChunkStream {
     extended: Option<u32>,
     /// The message being reassembled; `None` between messages.
     partial: Option<BytesMut>,
+}
+
+impl ChunkStream {
+    /// The completed message with this stream's header fields.
+    fn message(&self, csid: u32, payload: Bytes) -> Message {
+        Message {
+            csid,
+            timestamp: self.timestamp,
+            type_id: self.type_id,
+            stream_id: self.stream_id,
+            fmt: self.fmt,
+            payload,
+        }
+    }
 }
 
 /// The chunk of payload currently being read: which stream, how many bytes remain.
@@ -65,10 +79,7 @@ impl ChunkDecoder {
 
     /// Applies a Set Chunk Size received from the peer (§5.4.1).
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), ProtoError> {
-        if size == 0 || size > MAX_CHUNK_SIZE {
-            return Err(ProtoError::InvalidChunkSize(size));
-        }
-        self.chunk_size = size;
+        self.chunk_size = validate_chunk_size(size)?;
         Ok(())
     }
 
@@ -236,14 +247,7 @@ impl ChunkDecoder {
             let payload = input.split_to(message_len).freeze();
             stream.partial = None;
             self.pending = None;
-            return PayloadProgress::Message(Message {
-                csid: pending.csid,
-                timestamp: stream.timestamp,
-                type_id: stream.type_id,
-                stream_id: stream.stream_id,
-                fmt: stream.fmt,
-                payload,
-            });
+            return PayloadProgress::Message(stream.message(pending.csid, payload));
         }
         let n = pending.remaining.min(input.len());
         if n == 0 && pending.remaining > 0 {
@@ -266,14 +270,7 @@ impl ChunkDecoder {
         }
         let payload = stream.partial.take().unwrap_or_default().freeze();
         self.buffered -= payload.len();
-        PayloadProgress::Message(Message {
-            csid: pending.csid,
-            timestamp: stream.timestamp,
-            type_id: stream.type_id,
-            stream_id: stream.stream_id,
-            fmt: stream.fmt,
-            payload,
-        })
+        PayloadProgress::Message(stream.message(pending.csid, payload))
     }
 
     /// Checks the buffered-bytes limit after payload was consumed.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use bytes::{BufMut, BytesMut};
 
 use super::header::{put_basic_header, put_u24, EXTENDED_TIMESTAMP_MARKER};
-use super::{OutgoingHeader, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE};
+use super::{validate_chunk_size, OutgoingHeader, DEFAULT_CHUNK_SIZE};
 use crate::proto::ProtoError;
 
 /// The header of the last message sent on a chunk stream.
@@ -45,10 +45,7 @@ impl ChunkEncoder {
 
     /// Switches the send chunk size; call after the Set Chunk Size message went out.
     pub fn set_chunk_size(&mut self, size: u32) -> Result<(), ProtoError> {
-        if size == 0 || size > MAX_CHUNK_SIZE {
-            return Err(ProtoError::InvalidChunkSize(size));
-        }
-        self.chunk_size = size;
+        self.chunk_size = validate_chunk_size(size)?;
         Ok(())
     }
 

@@ -20,6 +20,14 @@ pub const MAX_CHUNK_SIZE: u32 = 0x7FFF_FFFF;
 pub const MIN_CSID: u32 = 2;
 pub const MAX_CSID: u32 = 65599;
 
+/// Checks a chunk size against §5.4.1 (1..=2^31-1).
+pub fn validate_chunk_size(size: u32) -> Result<u32, crate::proto::ProtoError> {
+    if size == 0 || size > MAX_CHUNK_SIZE {
+        return Err(crate::proto::ProtoError::InvalidChunkSize(size));
+    }
+    Ok(size)
+}
+
 /// A complete message as assembled by the chunk layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
