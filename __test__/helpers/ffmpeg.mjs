@@ -1,89 +1,222 @@
-// FFmpeg for tests: locate it, generate fixtures, publish a file to a URL.
+// FFmpeg helpers for tests and benchmarks: locate FFmpeg, generate cached FLV fixtures,
+// publish an FLV to an RTMP URL. Run this file directly for a self-test:
+//   node __test__/helpers/ffmpeg.mjs
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { basename, delimiter, dirname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { readFlv, summarize, TAG_VIDEO } from './flv.mjs'
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+const require = createRequire(import.meta.url)
 
-const require = createRequire(import.meta.url);
+/** Every FFmpeg process started here; killed if Node exits while they run. */
+const children = new Set()
+process.once('exit', () => { for (const c of children) c.kill('SIGKILL') })
 
-/** A system `ffmpeg` on PATH, else the static build of @ffmpeg-installer/ffmpeg. */
-export function ffmpegPath() {
-  const system = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' });
-  if (system.status === 0) return 'ffmpeg';
-  try {
-    return require('@ffmpeg-installer/ffmpeg').path;
-  } catch {
-    throw new Error('FFmpeg not found: install ffmpeg or run npm install (devDependency @ffmpeg-installer/ffmpeg)');
+function isExecutable(p) {
+  try { accessSync(p, constants.X_OK); return true } catch { return false }
+}
+
+/** First executable named `name` on PATH, or null. */
+function which(name) {
+  for (const dir of (process.env.PATH || '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name)
   }
+  return null
 }
 
-/** Runs FFmpeg to completion; rejects with its stderr on failure or timeout. */
-export function runFfmpeg(args, { timeoutMs = 120000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ffmpeg timed out after ${timeoutMs} ms: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
-
-/** Generates `file` once (to a temporary name, renamed when complete). */
-async function generate(file, args) {
-  if (existsSync(file)) return file;
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp.flv`;
-  const { code, stderr } = await runFfmpeg(['-y', ...args, tmp]);
-  if (code !== 0) throw new Error(`fixture generation failed: ${stderr}`);
-  renameSync(tmp, file);
-  return file;
+let cachedFfmpeg
+/**
+ * Path of the FFmpeg binary: $FFMPEG_PATH if set, else `ffmpeg` on PATH, else the static
+ * build from the `@ffmpeg-installer/ffmpeg` devDependency (made executable if needed).
+ * @returns {string}
+ * @throws {Error} when none is found
+ */
+export function ffmpegPath() {
+  if (cachedFfmpeg) return cachedFfmpeg
+  let p = process.env.FFMPEG_PATH || which('ffmpeg')
+  if (!p) {
+    try {
+      p = require('@ffmpeg-installer/ffmpeg').path
+    } catch (e) {
+      throw new Error('FFmpeg not found: no `ffmpeg` on PATH and @ffmpeg-installer/ffmpeg ' +
+        `is not installed (run \`npm install\`): ${e.message.split('\n')[0]}`)
+    }
+    if (!isExecutable(p)) chmodSync(p, 0o755) // its postinstall may not have run
+  }
+  return (cachedFfmpeg = p)
 }
 
 /**
- * An H.264 (libx264) + AAC FLV from lavfi test sources, with onMetaData.
- * @param {string} file
- * @param {{ seconds?: number, width?: number, height?: number, fps?: number, gop?: number, videoBitrate?: string }} [o]
+ * Path of a system `ffprobe` ($FFPROBE_PATH or PATH), or null: the npm build has none.
+ * @returns {string|null}
  */
-export function makeFlv(file, o = {}) {
-  const { seconds = 5, width = 320, height = 240, fps = 25, gop = fps * 2, videoBitrate = '500k' } = o;
-  return generate(file, [
-    '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-profile:v', 'main',
-    '-g', String(gop), '-b:v', videoBitrate,
-    '-c:a', 'aac', '-b:a', '96k', '-ar', '44100', '-ac', '2',
-    '-f', 'flv',
-  ]);
-}
-
-/** A short FLV whose keyframes exceed 1 MB: lossless x264 of 1920x1080 noise. */
-export function makeLargeKeyframeFlv(file) {
-  return generate(file, [
-    '-f', 'lavfi', '-i', 'nullsrc=size=1280x720:rate=10:duration=1.5,geq=random(1)*255:128:128',
-    '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=44100:duration=1.5',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-g', '5', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k',
-    '-f', 'flv',
-  ]);
+export function ffprobePath() {
+  return process.env.FFPROBE_PATH || which('ffprobe')
 }
 
 /**
- * Publishes an FLV to an RTMP URL with `-c copy` (as fast as possible unless `realtime`).
- * @returns {Promise<{ code: number, stderr: string }>}
+ * Runs FFmpeg to completion; rejects with its stderr when it fails or exceeds timeoutMs.
+ * @param {string[]} args
+ * @param {number} timeoutMs
  */
-export function publish(url, flvPath, { realtime = false, timeoutMs = 60000 } = {}) {
-  return runFfmpeg([...(realtime ? ['-re'] : []), '-i', flvPath, '-c', 'copy', '-f', 'flv', url], { timeoutMs });
+function run(args, timeoutMs) {
+  return new Promise((res, rej) => {
+    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    children.add(child)
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 65536) stderr += d })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`ffmpeg timed out after ${timeoutMs} ms: ffmpeg ${args.join(' ')}\n${stderr}`)) }, timeoutMs)
+    child.on('error', (e) => { clearTimeout(timer); children.delete(child); rej(e) })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      children.delete(child)
+      if (code === 0) res(stderr)
+      else rej(new Error(`ffmpeg exited with ${code ?? signal}: ffmpeg ${args.join(' ')}\n${stderr}`))
+    })
+  })
+}
+
+/** Whether `path` exists and its first KB holds the cache key (written into onMetaData). */
+function hasKey(path, key) {
+  if (!existsSync(path)) return false
+  const fd = openSync(path, 'r')
+  try {
+    const buf = Buffer.alloc(4096)
+    const n = readSync(fd, buf, 0, buf.length, 0)
+    return buf.subarray(0, n).includes(key)
+  } finally { closeSync(fd) }
+}
+
+/**
+ * Generates `path` with FFmpeg unless it already exists with the same arguments: the
+ * arguments' hash is stored as a `fixture` string in the file's onMetaData. Writes to a
+ * temporary file and renames it, so an interrupted run leaves no half fixture.
+ * @returns {Promise<boolean>} true when the file was generated, false when cached
+ */
+async function generate(path, inputArgs, outputArgs, timeoutMs) {
+  const key = 'nrtmp-' + createHash('sha1').update(JSON.stringify([inputArgs, outputArgs])).digest('hex').slice(0, 16)
+  if (hasKey(path, key)) return false
+  mkdirSync(dirname(path), { recursive: true })
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp.flv`)
+  try {
+    await run(['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...inputArgs,
+      ...outputArgs, '-metadata', `fixture=${key}`, '-f', 'flv', tmp], timeoutMs)
+    renameSync(tmp, path)
+  } finally {
+    rmSync(tmp, { force: true })
+  }
+  return true
+}
+
+/**
+ * Generates (or reuses) an FLV with H.264 (libx264, yuv420p) and AAC (native encoder)
+ * from lavfi `testsrc2` and `sine`. Timestamps start at 0; the file has onMetaData.
+ * @param {string} path output file
+ * @param {object} [opts]
+ * @param {number} [opts.seconds=5]
+ * @param {number} [opts.width=320]
+ * @param {number} [opts.height=240]
+ * @param {number} [opts.fps=25]
+ * @param {number} [opts.gop] frames between key frames (default 2 s worth)
+ * @param {string|number} [opts.videoBitrate='500k'] target (and max) video bitrate, e.g. '20M'
+ * @param {boolean} [opts.audio=true] include an AAC track (44.1 kHz stereo, 128 kb/s)
+ * @param {number} [opts.noise=0] temporal noise strength (0-100); makes high bitrates real
+ * @param {'baseline'|'main'} [opts.profile='main'] 'main' has B-frames (non-zero composition times)
+ * @param {string} [opts.preset='veryfast'] x264 preset
+ * @param {number} [opts.timeoutMs=120000]
+ * @returns {Promise<string>} the absolute path
+ */
+export async function makeFlv(path, opts = {}) {
+  const { seconds = 5, width = 320, height = 240, fps = 25, gop = fps * 2, videoBitrate = '500k',
+    audio = true, noise = 0, profile = 'main', preset = 'veryfast', timeoutMs = 120_000 } = opts
+  const vf = `testsrc2=size=${width}x${height}:rate=${fps}` + (noise ? `,noise=alls=${noise}:allf=t` : '')
+  const br = String(videoBitrate)
+  const bufsize = /^\d+$/.test(br) ? String(Number(br) * 2) : (parseFloat(br) * 2) + br.replace(/^[\d.]+/, '')
+  const input = ['-f', 'lavfi', '-i', vf]
+  if (audio) input.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100')
+  const output = ['-t', String(seconds), '-map', '0:v', ...(audio ? ['-map', '1:a'] : []),
+    '-c:v', 'libx264', '-preset', preset, '-profile:v', profile, '-pix_fmt', 'yuv420p',
+    '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
+    '-b:v', br, '-maxrate', br, '-bufsize', bufsize,
+    ...(audio ? ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'] : [])]
+  path = resolve(path)
+  await generate(path, input, output, timeoutMs)
+  return path
+}
+
+/** Size above which a tag no longer fits in one "1 MB" buffer. */
+export const ONE_MB = 1_048_576
+
+/**
+ * Generates (or reuses) a 2 s FLV, 1920x1080 at 5 fps, whose video tags are all larger than
+ * 1 MiB (~3.2 MB each: lossless x264 of random luma noise, a key frame every second),
+ * plus AAC audio. Throws if no video tag exceeds 1,048,576 bytes.
+ * @param {string} path output file
+ * @returns {Promise<string>} the absolute path
+ */
+export async function makeLargeKeyframeFlv(path) {
+  path = resolve(path)
+  await generate(path,
+    ['-f', 'lavfi', '-i', "nullsrc=size=1920x1080:rate=5,geq=lum='random(1)*255':cb=128:cr=128",
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'],
+    ['-t', '2', '-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0',
+      '-pix_fmt', 'yuv420p', '-g', '5', '-c:a', 'aac', '-b:a', '64k', '-ac', '2'],
+    120_000)
+  const largest = Math.max(...readFlv(path).tags.filter((t) => t.type === TAG_VIDEO).map((t) => t.size))
+  if (!(largest > ONE_MB)) throw new Error(`${path}: largest video tag is ${largest} bytes, want > ${ONE_MB}`)
+  return path
+}
+
+/**
+ * Publishes an FLV file to an RTMP URL with FFmpeg (`-c copy -f flv`), as fast as it can
+ * or at native rate (`-re`). Resolves when FFmpeg exits, whatever its exit code; on timeout
+ * or abort FFmpeg is killed (SIGKILL) and the promise rejects.
+ * @param {string} url e.g. rtmp://127.0.0.1:1935/live/test
+ * @param {string} flvPath
+ * @param {object} [opts]
+ * @param {boolean} [opts.realtime=false] pass `-re`
+ * @param {number} [opts.timeoutMs=60000]
+ * @param {AbortSignal} [opts.signal] kills FFmpeg and rejects when aborted
+ * @param {string[]} [opts.extraArgs] output options inserted before `-f flv URL`
+ * @returns {Promise<{ code: number|null, signal: string|null, stderr: string }>}
+ */
+export function publish(url, flvPath, { realtime = false, timeoutMs = 60_000, signal, extraArgs = [] } = {}) {
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...(realtime ? ['-re'] : []),
+    '-i', flvPath, '-c', 'copy', ...extraArgs, '-f', 'flv', url]
+  return new Promise((res, rej) => {
+    if (signal?.aborted) return rej(signal.reason ?? new Error('aborted'))
+    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    children.add(child)
+    let stderr = ''
+    let failure = null
+    child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 65536) stderr += d })
+    const kill = (err) => { failure ??= err; child.kill('SIGKILL') }
+    const onAbort = () => kill(signal.reason ?? new Error('publish aborted'))
+    const timer = setTimeout(() => kill(new Error(`publish to ${url} timed out after ${timeoutMs} ms`)), timeoutMs)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); children.delete(child) }
+    child.on('error', (e) => { done(); rej(e) })
+    child.on('close', (code, sig) => {
+      done()
+      if (failure) { failure.stderr = stderr; rej(failure) } else res({ code, signal: sig, stderr })
+    })
+  })
+}
+
+// Self-test: node __test__/helpers/ffmpeg.mjs [outdir]
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const dir = process.argv[2] || join(dirname(new URL(import.meta.url).pathname), '..', 'fixtures')
+  console.log('ffmpeg:', ffmpegPath(), '| ffprobe:', ffprobePath())
+  for (const [name, make] of [
+    ['small.flv', (p) => makeFlv(p)],
+    ['large-keyframes.flv', (p) => makeLargeKeyframeFlv(p)],
+  ]) {
+    const t0 = performance.now()
+    const p = await make(join(dir, name))
+    const s = summarize(readFlv(p).tags)
+    console.log(name, `${(performance.now() - t0).toFixed(0)} ms`, JSON.stringify(s))
+  }
 }
