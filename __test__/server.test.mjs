@@ -145,45 +145,50 @@ test('control messages: set chunk size applies, pings are answered, user control
   await closeServer(server);
 });
 
-test('junk instead of a handshake closes only that session with a clear error', async () => {
-  const errors = [];
-  const { server, port } = await startServer((session) => {
-    session.on('error', (e) => errors.push(e));
+test('junk instead of a handshake closes only that session with a clear error', async (t) => {
+  let failed;
+  const error = new Promise((resolve) => {
+    failed = resolve;
   });
+  const { server, port } = await startServer((session) => session.on('error', failed));
+  t.after(() => server.close());
   const junk = net.connect(port, '127.0.0.1');
+  const junkClosed = once(junk, 'close');
   junk.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-  await once(junk, 'close');
-  assert.equal(errors.length, 1);
-  assert.equal(errors[0].code, 'ERR_RTMP_HANDSHAKE');
+  assert.equal((await error).code, 'ERR_RTMP_HANDSHAKE');
+  await junkClosed;
   const { sock } = await connectClient(port);
   sock.destroy();
-  await closeServer(server);
 });
 
-test('a stalled handshake times out', async () => {
-  const errors = [];
-  const { server, port } = await startServer((session) => {
-    session.on('error', (e) => errors.push(e));
-  }, { handshakeTimeoutMs: 200 });
+test('a stalled handshake times out', async (t) => {
+  let failed;
+  const error = new Promise((resolve) => {
+    failed = resolve;
+  });
+  const { server, port } = await startServer((session) => session.on('error', failed), { handshakeTimeoutMs: 200 });
+  t.after(() => server.close());
   const stalled = net.connect(port, '127.0.0.1');
+  const stalledClosed = once(stalled, 'close');
   stalled.write(Buffer.from([3, 0, 0]));
   const started = Date.now();
-  await once(stalled, 'close');
+  assert.equal((await error).code, 'ERR_RTMP_HANDSHAKE_TIMEOUT');
   assert.ok(Date.now() - started < 3000);
-  assert.equal(errors[0].code, 'ERR_RTMP_HANDSHAKE_TIMEOUT');
-  await closeServer(server);
+  await stalledClosed;
 });
 
-test('a message over the size limit closes the session with ERR_RTMP_LIMIT', async () => {
-  const errors = [];
-  const { server, port } = await startServer((session) => {
-    session.on('error', (e) => errors.push(e));
-  }, { maxMessageSize: 1000 });
+test('a message over the size limit closes the session with ERR_RTMP_LIMIT', async (t) => {
+  let failed;
+  const error = new Promise((resolve) => {
+    failed = resolve;
+  });
+  const { server, port } = await startServer((session) => session.on('error', failed), { maxMessageSize: 1000 });
+  t.after(() => server.close());
   const { session: client, sock } = await connectClient(port);
+  const closed = once(sock, 'close');
   client.chunk(4).rtmpMsgSend({ msgType: 9, data: Buffer.alloc(2000), msgStreamId: 1, timestamp: 0 });
-  await once(sock, 'close');
-  assert.equal(errors[0].code, 'ERR_RTMP_LIMIT');
-  await closeServer(server);
+  assert.equal((await error).code, 'ERR_RTMP_LIMIT');
+  await closed;
 });
 
 test('a throwing handler is reported as an error and the session goes on', async () => {
