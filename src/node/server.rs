@@ -113,6 +113,7 @@ pub struct ServerOptions {
     pub in_flight_batches: Option<u32>,
     pub send_high_water: Option<u32>,
     pub max_send_buffer: Option<u32>,
+    pub send_queue_limit: Option<u32>,
 }
 
 impl ServerOptions {
@@ -142,6 +143,9 @@ impl ServerOptions {
             max_send_buffer: self
                 .max_send_buffer
                 .map_or(d.max_send_buffer, |v| v as usize),
+            send_queue_limit: self
+                .send_queue_limit
+                .map_or(d.send_queue_limit, |v| v as usize),
         }
     }
 }

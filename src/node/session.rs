@@ -3,6 +3,7 @@
 //! `net.Socket`, a TLS socket or any Duplex).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -15,7 +16,7 @@ use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::ControlMessage;
 use crate::proto::session::{Event, Session, Windows};
 use crate::proto::Limits;
-use crate::runtime::{BatchBuilder, ConnectionHandle, RuntimeError};
+use crate::runtime::{BatchBuilder, ConnectionHandle, Hub, RuntimeError};
 
 /// A core session fed by JS: bytes in through `feed`, bytes out through `takeOutput`.
 struct Detached {
@@ -74,6 +75,80 @@ pub(crate) fn batch_to_js(data: Vec<u8>, meta: Vec<u32>) -> MessageBatch {
     MessageBatch {
         data: data.into(),
         meta: meta.into(),
+    }
+}
+
+/// Media frames the send queue dropped for a slow peer.
+#[napi(object)]
+pub struct DroppedFrames {
+    pub video: f64,
+    pub audio: f64,
+}
+
+/// A live stream's native fan-out point (see `runtime::Hub`).
+#[napi]
+pub struct NativeStream {
+    hub: Arc<Hub>,
+}
+
+/// Statistics of a native stream.
+#[napi(object)]
+pub struct StreamStats {
+    pub players: u32,
+    pub messages: f64,
+    pub gop_messages: u32,
+    pub gop_bytes: u32,
+}
+
+#[napi]
+impl NativeStream {
+    /// A stream caching at most `gopCacheBytes` of the current group of pictures.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(gop_cache_bytes: Option<u32>) -> Self {
+        Self {
+            hub: Arc::new(Hub::new(
+                gop_cache_bytes.map_or(16 * 1024 * 1024, |v| v as usize),
+            )),
+        }
+    }
+
+    /// Adds a player on its message stream `streamId`: metadata, decoder
+    /// configurations and the cached GOP go out at once, then every message live.
+    #[napi(catch_unwind)]
+    pub fn add_player(&self, session: &NativeSession, stream_id: u32) -> napi::Result<()> {
+        let Backend::Connection(c) = &session.backend else {
+            return Err(invalid_arg(
+                "native relay needs a session accepted by rtmpServer()".into(),
+            ));
+        };
+        self.hub.add_player(c.clone(), stream_id);
+        Ok(())
+    }
+
+    /// Removes a player; true if it was playing this stream.
+    #[napi(catch_unwind)]
+    pub fn remove_player(&self, session: &NativeSession) -> bool {
+        match &session.backend {
+            Backend::Connection(c) => self.hub.remove_player(c.id()),
+            Backend::Detached(_) => false,
+        }
+    }
+
+    /// The publisher left: caches are cleared, players wait for the next publisher.
+    #[napi(catch_unwind)]
+    pub fn publisher_left(&self) {
+        self.hub.publisher_left();
+    }
+
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> StreamStats {
+        let s = self.hub.stats();
+        StreamStats {
+            players: s.players as u32,
+            messages: s.messages as f64,
+            gop_messages: s.gop_messages as u32,
+            gop_bytes: s.gop_bytes as u32,
+        }
     }
 }
 
@@ -370,6 +445,48 @@ impl NativeSession {
         match &mut self.backend {
             Backend::Connection(c) => c.end(),
             Backend::Detached(d) => d.closed = true,
+        }
+    }
+
+    /// Forwards this session's audio, video and data messages on message stream
+    /// `stream_id` to `stream` natively (no JS per packet); `emit` also delivers them
+    /// to JS. Only sessions accepted by a server can publish natively.
+    #[napi(catch_unwind)]
+    pub fn publish(&self, stream: &NativeStream, stream_id: u32, emit: bool) -> napi::Result<()> {
+        let Backend::Connection(c) = &self.backend else {
+            return Err(invalid_arg(
+                "native relay needs a session accepted by rtmpServer()".into(),
+            ));
+        };
+        c.publish(stream.hub.clone(), stream_id, emit);
+        Ok(())
+    }
+
+    /// Stops forwarding to the stream published to (its caches are cleared).
+    #[napi(catch_unwind)]
+    pub fn unpublish(&self) {
+        if let Backend::Connection(c) = &self.backend {
+            if let Some(hub) = c.unpublish() {
+                hub.publisher_left();
+            }
+        }
+    }
+
+    /// Media frames dropped for this (slow) peer: `{ video, audio }`.
+    #[napi(catch_unwind)]
+    pub fn dropped(&self) -> DroppedFrames {
+        match &self.backend {
+            Backend::Connection(c) => {
+                let d = c.dropped();
+                DroppedFrames {
+                    video: d.video_frames as f64,
+                    audio: d.audio_frames as f64,
+                }
+            }
+            Backend::Detached(_) => DroppedFrames {
+                video: 0.0,
+                audio: 0.0,
+            },
         }
     }
 

@@ -6,7 +6,9 @@ pub mod command;
 mod error;
 pub mod handshake;
 mod limits;
+pub mod media;
 pub mod message;
+pub mod outbound;
 pub mod session;
 
 pub use error::ProtoError;

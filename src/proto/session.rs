@@ -168,6 +168,12 @@ impl Session {
         Ok(())
     }
 
+    /// Forgets what was sent on a chunk stream, after a message on it was written
+    /// outside this session's encoder (a shared frame with a format-0 header).
+    pub fn forget_chunk_stream(&mut self, csid: u32) {
+        self.encoder.reset_stream(csid);
+    }
+
     /// Queues an Acknowledgement of the bytes received so far (§5.4.3).
     pub fn send_ack(&mut self) {
         self.acked_at = self.bytes_received;

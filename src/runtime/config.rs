@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub send_high_water: usize,
     /// Bytes queued for a peer after which the session is closed.
     pub max_send_buffer: usize,
+    /// Bytes queued for a peer after which relayed media is dropped (video until the
+    /// next keyframe first, audio past twice this).
+    pub send_queue_limit: usize,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +34,7 @@ impl Default for ServerConfig {
             max_batch_bytes: 256 * 1024,
             send_high_water: 1024 * 1024,
             max_send_buffer: 64 * 1024 * 1024,
+            send_queue_limit: 4 * 1024 * 1024,
         }
     }
 }

@@ -3,24 +3,29 @@
 //! is never held across an await.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
+use super::relay::{Hub, Publishing};
 use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig};
 use crate::proto::chunk::OutgoingHeader;
 use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::ControlMessage;
+use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame};
 use crate::proto::session::{Event, Session, Windows};
 
 /// Bytes asked of the socket per read.
 const READ_SIZE: usize = 64 * 1024;
+/// Bytes handed to one vectored write.
+const WRITE_SIZE: usize = 256 * 1024;
+/// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
+const MAX_IOVECS: usize = 256;
 
 /// How the app asked the connection to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,16 +37,31 @@ enum Shutdown {
     Destroy,
 }
 
+/// The core session and the queue of what is waiting to be written, under one lock so
+/// that the session's own messages and shared media frames keep their order.
+pub(super) struct ConnState {
+    pub(super) session: Session,
+    pub(super) queue: SendQueue,
+}
+
+impl ConnState {
+    /// Moves what the session encoded into the send queue.
+    fn flush(&mut self) {
+        let out = self.session.take_output();
+        self.queue.push_own(out.freeze());
+    }
+}
+
 struct Shared {
     id: u64,
     remote: SocketAddr,
     local: SocketAddr,
     config: ServerConfig,
-    session: Mutex<Session>,
+    state: Mutex<ConnState>,
     wake_writer: Notify,
-    /// Bytes taken from the session by the writer and not yet written.
-    writing: AtomicUsize,
     shutdown: watch::Sender<Shutdown>,
+    /// Set while this connection publishes a stream to a relay hub.
+    publishing: Mutex<Option<Publishing>>,
 }
 
 /// The app's handle on a connection: send messages, read its state, close it.
@@ -63,11 +83,11 @@ impl ConnectionHandle {
         self.shared.local
     }
 
-    fn session(&self) -> MutexGuard<'_, Session> {
+    fn state(&self) -> MutexGuard<'_, ConnState> {
         // A panic while the lock was held already ended this session's tasks; the
-        // session state itself stays consistent enough to report and close.
+        // state itself stays consistent enough to report and close.
         self.shared
-            .session
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -86,10 +106,11 @@ impl ConnectionHandle {
             return Err(RuntimeError::Closed);
         }
         let queued = {
-            let mut session = self.session();
-            f(&mut session)?;
-            session.pending_output()
-        } + self.shared.writing.load(Ordering::Relaxed);
+            let mut state = self.state();
+            f(&mut state.session)?;
+            state.flush();
+            state.queue.queued_bytes()
+        };
         self.shared.wake_writer.notify_one();
         if queued > self.shared.config.max_send_buffer {
             let err = RuntimeError::SendBufferFull {
@@ -132,11 +153,85 @@ impl ConnectionHandle {
     }
 
     pub fn windows(&self) -> Windows {
-        self.session().windows()
+        self.state().session.windows()
     }
 
     pub fn bytes_received(&self) -> u32 {
-        self.session().bytes_received()
+        self.state().session.bytes_received()
+    }
+
+    /// Media frames the send queue's drop policy refused.
+    pub fn dropped(&self) -> DropStats {
+        self.state().queue.dropped()
+    }
+
+    /// True until the connection starts closing.
+    pub fn is_running(&self) -> bool {
+        self.is_open()
+    }
+
+    /// Offers a shared media frame on `csid`, encoded for this connection's send chunk
+    /// size by `encode` (called under the lock, so the size cannot change meanwhile).
+    pub(super) fn offer_frame(
+        &self,
+        csid: u32,
+        encode: impl FnOnce(u32) -> Arc<SharedFrame>,
+    ) -> Offer {
+        if !self.is_open() {
+            return Offer::Dropped;
+        }
+        let offer = {
+            let mut state = self.state();
+            state.flush();
+            let frame = encode(state.session.windows().send_chunk_size);
+            let offer = state.queue.offer(frame);
+            if offer == Offer::Queued {
+                state.session.forget_chunk_stream(csid);
+            }
+            offer
+        };
+        self.shared.wake_writer.notify_one();
+        offer
+    }
+
+    /// Forwards this connection's audio, video and data messages on message stream
+    /// `stream_id` to `hub`; `emit` keeps delivering them to the app too.
+    pub fn publish(&self, hub: Arc<Hub>, stream_id: u32, emit: bool) {
+        *self.publishing() = Some(Publishing {
+            hub,
+            stream_id,
+            emit,
+        });
+    }
+
+    /// Stops forwarding; returns the hub it published to.
+    pub fn unpublish(&self) -> Option<Arc<Hub>> {
+        self.publishing().take().map(|p| p.hub)
+    }
+
+    /// Forwards a received message to the hub this connection publishes to; returns
+    /// whether the app should still receive it.
+    fn relay(&self, msg: &crate::proto::chunk::Message) -> bool {
+        let target = match self.publishing().as_ref() {
+            Some(p) if p.stream_id == msg.stream_id && matches!(msg.type_id, 8 | 9 | 18) => {
+                Some((p.hub.clone(), p.emit))
+            }
+            _ => None,
+        };
+        match target {
+            Some((hub, emit)) => {
+                hub.publish(msg);
+                emit
+            }
+            None => true,
+        }
+    }
+
+    fn publishing(&self) -> MutexGuard<'_, Option<Publishing>> {
+        self.shared
+            .publishing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Flushes queued bytes, then closes the connection.
@@ -203,10 +298,13 @@ async fn run(
         remote,
         local,
         config,
-        session: Mutex::new(Session::new(Role::Server, config.limits, 0, &random)),
+        state: Mutex::new(ConnState {
+            session: Session::new(Role::Server, config.limits, 0, &random),
+            queue: SendQueue::new(config.send_queue_limit),
+        }),
         wake_writer: Notify::new(),
-        writing: AtomicUsize::new(0),
         shutdown,
+        publishing: Mutex::new(None),
     });
     let handle = ConnectionHandle { shared };
     sink.connection(handle.clone());
@@ -222,6 +320,9 @@ async fn run(
         Err(_) => handle.destroy(),
     }
     let write_result = flatten(writer_task.await);
+    if let Some(hub) = handle.unpublish() {
+        hub.publisher_left();
+    }
     read_result.and(write_result)
 }
 
@@ -271,9 +372,10 @@ async fn read_loop(
         loop {
             let now_ms = started.elapsed().as_millis() as u32;
             let event = {
-                let mut session = handle.session();
-                let event = session.poll(&mut input, now_ms);
-                if session.pending_output() > 0 {
+                let mut state = handle.state();
+                let event = state.session.poll(&mut input, now_ms);
+                if state.session.pending_output() > 0 {
+                    state.flush();
                     handle.shared.wake_writer.notify_one();
                 }
                 event?
@@ -282,6 +384,9 @@ async fn read_loop(
                 None => break,
                 Some(Event::HandshakeDone) => established = true,
                 Some(Event::Message(msg)) => {
+                    if !handle.relay(&msg) {
+                        continue;
+                    }
                     batch.push(&msg);
                     if batch.data_len() >= config.max_batch_bytes {
                         let permit = credits.clone().acquire_owned().await.ok();
@@ -305,20 +410,20 @@ async fn write_loop(
     handle: ConnectionHandle,
 ) -> Result<(), RuntimeError> {
     let shared = &handle.shared;
+    let mut parts: Vec<Bytes> = Vec::new();
     loop {
         let state = *shared.shutdown.borrow();
         if state == Shutdown::Destroy {
+            handle.state().queue.clear();
             return Ok(());
         }
-        let out = handle.session().take_output();
-        if !out.is_empty() {
-            shared.writing.store(out.len(), Ordering::Relaxed);
+        handle.state().queue.take(&mut parts, WRITE_SIZE);
+        if !parts.is_empty() {
             let mut shutdown = shared.shutdown.subscribe();
             tokio::select! {
-                r = writer.write_all(&out) => r?,
+                r = write_all_vectored(&mut writer, &mut parts) => r?,
                 _ = shutdown.wait_for(|s| *s == Shutdown::Destroy) => return Ok(()),
             }
-            shared.writing.store(0, Ordering::Relaxed);
             continue;
         }
         if state == Shutdown::End {
@@ -328,4 +433,34 @@ async fn write_loop(
         }
         shared.wake_writer.notified().await;
     }
+}
+
+/// Writes every buffer of `parts` (emptying it) with vectored writes.
+async fn write_all_vectored(
+    writer: &mut OwnedWriteHalf,
+    parts: &mut Vec<Bytes>,
+) -> std::io::Result<()> {
+    let mut start = 0;
+    while start < parts.len() {
+        let slices: Vec<std::io::IoSlice<'_>> = parts[start..]
+            .iter()
+            .take(MAX_IOVECS)
+            .map(|b| std::io::IoSlice::new(b))
+            .collect();
+        let mut written = writer.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let part = &mut parts[start];
+            let n = written.min(part.len());
+            part.advance(n);
+            written -= n;
+            if part.is_empty() {
+                start += 1;
+            }
+        }
+    }
+    parts.clear();
+    Ok(())
 }

@@ -5,12 +5,14 @@ mod batch;
 mod config;
 mod connection;
 mod error;
+mod relay;
 mod server;
 
 pub use batch::{Batch, BatchBuilder, META_FIELDS};
 pub use config::ServerConfig;
 pub use connection::ConnectionHandle;
 pub use error::RuntimeError;
+pub use relay::{Hub, HubStats};
 pub use server::{bind, ServerHandle};
 
 use std::sync::OnceLock;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::header::{put_basic_header, put_u24, EXTENDED_TIMESTAMP_MARKER};
 use super::{validate_chunk_size, OutgoingHeader, DEFAULT_CHUNK_SIZE};
@@ -126,4 +126,46 @@ impl ChunkEncoder {
             }
         }
     }
+}
+
+/// Encodes a message so that it can be sent to any peer without knowing what that
+/// peer last saw on `header.csid`: a format-0 first chunk, format-3 continuations. The
+/// result is a list of buffers (header, payload slice, header, payload slice, ...) that
+/// share `payload` without copying it, for vectored writes to many peers.
+///
+/// The peer's chunk stream state afterwards is that of a format-0 header, so the
+/// sender's [`ChunkEncoder`] must forget that chunk stream ([`ChunkEncoder::reset_stream`]).
+pub fn encode_standalone(header: &OutgoingHeader, payload: &Bytes, chunk_size: u32) -> Vec<Bytes> {
+    let extended = header.timestamp >= EXTENDED_TIMESTAMP_MARKER;
+    let chunk_size = chunk_size.max(1) as usize;
+    let mut parts = Vec::with_capacity(2 * payload.len().div_ceil(chunk_size).max(1));
+    let mut first = BytesMut::with_capacity(18);
+    put_basic_header(&mut first, 0, header.csid);
+    put_u24(&mut first, header.timestamp.min(EXTENDED_TIMESTAMP_MARKER));
+    put_u24(&mut first, payload.len() as u32);
+    first.put_u8(header.type_id);
+    first.put_u32_le(header.stream_id);
+    if extended {
+        first.put_u32(header.timestamp);
+    }
+    parts.push(first.freeze());
+    let mut continuation = BytesMut::with_capacity(7);
+    put_basic_header(&mut continuation, 3, header.csid);
+    if extended {
+        continuation.put_u32(header.timestamp);
+    }
+    let continuation = continuation.freeze();
+    let mut offset = 0;
+    loop {
+        let end = (offset + chunk_size).min(payload.len());
+        if end > offset {
+            parts.push(payload.slice(offset..end));
+        }
+        offset = end;
+        if offset >= payload.len() {
+            break;
+        }
+        parts.push(continuation.clone());
+    }
+    parts
 }

@@ -7,7 +7,7 @@ mod encoder;
 mod header;
 
 pub use decoder::ChunkDecoder;
-pub use encoder::ChunkEncoder;
+pub use encoder::{encode_standalone, ChunkEncoder};
 
 use bytes::Bytes;
 

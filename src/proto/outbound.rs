@@ -1,0 +1,251 @@
+//! The per-session send queue: what is waiting to be written to one peer, in order,
+//! with the drop policy that bounds a slow player (nginx-rtmp and SRS drop media by
+//! priority rather than buffer without bound).
+//!
+//! Bytes of the session's own encoder (control messages, commands) are never dropped.
+//! Shared media frames are: when the queue is past its limit, video is dropped until
+//! the next keyframe (queued inter-frames go too), then audio past twice the limit.
+//! Decoder configurations are never dropped.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::media::MediaRole;
+
+/// A media message encoded once (by `encode_standalone`) and shared by every peer
+/// with the same chunk size, chunk stream id and message stream id.
+#[derive(Debug)]
+pub struct SharedFrame {
+    pub role: MediaRole,
+    pub parts: Vec<Bytes>,
+    pub len: usize,
+}
+
+impl SharedFrame {
+    pub fn new(role: MediaRole, parts: Vec<Bytes>) -> Self {
+        let len = parts.iter().map(Bytes::len).sum();
+        Self { role, parts, len }
+    }
+}
+
+#[derive(Debug)]
+enum Item {
+    Own(Bytes),
+    Shared(Arc<SharedFrame>),
+}
+
+impl Item {
+    fn len(&self) -> usize {
+        match self {
+            Self::Own(b) => b.len(),
+            Self::Shared(f) => f.len,
+        }
+    }
+}
+
+/// What happened to a media frame offered to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    Queued,
+    Dropped,
+}
+
+/// Counters of what the drop policy did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DropStats {
+    pub video_frames: u64,
+    pub audio_frames: u64,
+}
+
+/// The ordered queue of one peer.
+#[derive(Debug)]
+pub struct SendQueue {
+    items: VecDeque<Item>,
+    queued: usize,
+    media_limit: usize,
+    skipping_video: bool,
+    dropped: DropStats,
+}
+
+impl SendQueue {
+    /// `media_limit`: queued bytes past which media is dropped.
+    pub fn new(media_limit: usize) -> Self {
+        Self {
+            items: VecDeque::new(),
+            queued: 0,
+            media_limit,
+            skipping_video: false,
+            dropped: DropStats::default(),
+        }
+    }
+
+    /// Bytes waiting.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn dropped(&self) -> DropStats {
+        self.dropped
+    }
+
+    /// Appends bytes that must be delivered (never dropped).
+    pub fn push_own(&mut self, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.queued += bytes.len();
+        self.items.push_back(Item::Own(bytes));
+    }
+
+    /// Offers a shared media frame; the drop policy may refuse it.
+    pub fn offer(&mut self, frame: Arc<SharedFrame>) -> Offer {
+        let over = self.queued + frame.len > self.media_limit;
+        let keep = match frame.role {
+            MediaRole::Config => true,
+            MediaRole::Keyframe | MediaRole::InterFrame => {
+                if over {
+                    self.start_skipping_video();
+                } else if frame.role == MediaRole::Keyframe {
+                    self.skipping_video = false;
+                }
+                !self.skipping_video
+            }
+            MediaRole::Audio => self.queued + frame.len <= 2 * self.media_limit,
+        };
+        if !keep {
+            match frame.role {
+                MediaRole::Audio => self.dropped.audio_frames += 1,
+                _ => self.dropped.video_frames += 1,
+            }
+            return Offer::Dropped;
+        }
+        self.queued += frame.len;
+        self.items.push_back(Item::Shared(frame));
+        Offer::Queued
+    }
+
+    /// Drops video until the next keyframe, including inter-frames already queued
+    /// (they are useless without the frames that are now dropped).
+    fn start_skipping_video(&mut self) {
+        self.skipping_video = true;
+        let before = self.items.len();
+        let mut freed = 0;
+        self.items.retain(|item| match item {
+            Item::Shared(f) if matches!(f.role, MediaRole::Keyframe | MediaRole::InterFrame) => {
+                freed += f.len;
+                false
+            }
+            _ => true,
+        });
+        self.queued -= freed;
+        self.dropped.video_frames += (before - self.items.len()) as u64;
+    }
+
+    /// Moves up to `max_bytes` (at least one item) into `out` for a vectored write.
+    pub fn take(&mut self, out: &mut Vec<Bytes>, max_bytes: usize) {
+        let mut taken = 0;
+        while let Some(item) = self.items.front() {
+            if taken > 0 && taken + item.len() > max_bytes {
+                break;
+            }
+            let Some(item) = self.items.pop_front() else {
+                break;
+            };
+            taken += item.len();
+            self.queued -= item.len();
+            match item {
+                Item::Own(b) => out.push(b),
+                Item::Shared(f) => out.extend(f.parts.iter().cloned()),
+            }
+        }
+    }
+
+    /// Drops everything queued (the session is being destroyed).
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.queued = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(role: MediaRole, len: usize) -> Arc<SharedFrame> {
+        Arc::new(SharedFrame::new(role, vec![Bytes::from(vec![0u8; len])]))
+    }
+
+    fn drain(q: &mut SendQueue) -> usize {
+        let mut out = Vec::new();
+        q.take(&mut out, usize::MAX);
+        out.iter().map(Bytes::len).sum()
+    }
+
+    #[test]
+    fn within_the_limit_everything_is_queued_in_order() {
+        let mut q = SendQueue::new(1000);
+        q.push_own(Bytes::from_static(b"cmd"));
+        assert_eq!(q.offer(frame(MediaRole::Keyframe, 100)), Offer::Queued);
+        assert_eq!(q.offer(frame(MediaRole::Audio, 10)), Offer::Queued);
+        let mut out = Vec::new();
+        q.take(&mut out, usize::MAX);
+        let lens: Vec<usize> = out.iter().map(Bytes::len).collect();
+        assert_eq!(lens, [3, 100, 10]);
+        assert_eq!(q.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn past_the_limit_video_is_dropped_until_the_next_keyframe_before_audio() {
+        let mut q = SendQueue::new(1000);
+        q.offer(frame(MediaRole::Keyframe, 600));
+        q.offer(frame(MediaRole::InterFrame, 300));
+        // Over the limit: this frame and the queued video go; audio stays.
+        q.offer(frame(MediaRole::Audio, 50));
+        assert_eq!(q.offer(frame(MediaRole::InterFrame, 300)), Offer::Dropped);
+        assert_eq!(q.queued_bytes(), 50);
+        assert_eq!(
+            q.offer(frame(MediaRole::InterFrame, 10)),
+            Offer::Dropped,
+            "skipping until a keyframe"
+        );
+        assert_eq!(q.offer(frame(MediaRole::Audio, 50)), Offer::Queued);
+        assert_eq!(
+            q.offer(frame(MediaRole::Keyframe, 500)),
+            Offer::Queued,
+            "catches up on a keyframe"
+        );
+        assert_eq!(q.offer(frame(MediaRole::InterFrame, 10)), Offer::Queued);
+        assert_eq!(q.dropped().video_frames, 4);
+        assert_eq!(q.dropped().audio_frames, 0);
+    }
+
+    #[test]
+    fn control_bytes_and_configs_are_never_dropped_and_audio_only_past_twice_the_limit() {
+        let mut q = SendQueue::new(100);
+        q.push_own(Bytes::from(vec![0u8; 150]));
+        assert_eq!(q.offer(frame(MediaRole::Config, 40)), Offer::Queued);
+        assert_eq!(q.offer(frame(MediaRole::Audio, 10)), Offer::Queued);
+        assert_eq!(q.offer(frame(MediaRole::Audio, 10)), Offer::Dropped);
+        assert_eq!(q.dropped().audio_frames, 1);
+        assert_eq!(drain(&mut q), 200);
+    }
+
+    #[test]
+    fn take_respects_the_byte_budget_but_always_moves_one_item() {
+        let mut q = SendQueue::new(10_000);
+        for _ in 0..3 {
+            q.offer(frame(MediaRole::Audio, 400));
+        }
+        let mut out = Vec::new();
+        q.take(&mut out, 500);
+        assert_eq!(out.len(), 1);
+        q.take(&mut out, 100);
+        assert_eq!(out.len(), 2);
+    }
+}

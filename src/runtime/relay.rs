@@ -1,0 +1,249 @@
+//! Native fan-out: a hub per live stream receives the publisher's audio, video and data
+//! messages (in the publisher's reader task) and hands each to every player as one
+//! shared frame, encoded once per distinct (chunk size, chunk stream id, message stream
+//! id). Late joiners first get the metadata, the decoder configurations and the cached
+//! group of pictures starting at its keyframe, so they start at once.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+
+use super::ConnectionHandle;
+use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader};
+use crate::proto::media::{audio_role, video_role, MediaRole};
+use crate::proto::message::type_id;
+use crate::proto::outbound::SharedFrame;
+
+/// Chunk streams relayed media goes out on (the session's own commands use 3).
+pub const AUDIO_CSID: u32 = 4;
+pub const DATA_CSID: u32 = 5;
+pub const VIDEO_CSID: u32 = 6;
+
+/// `@setDataFrame` as an AMF0 string: publishers prefix their metadata with it; players
+/// get the rest (`onMetaData`, {...}).
+const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
+
+/// Where a connection's published messages go.
+pub struct Publishing {
+    pub hub: Arc<Hub>,
+    pub stream_id: u32,
+    pub emit: bool,
+}
+
+#[derive(Clone)]
+struct Cached {
+    type_id: u8,
+    timestamp: u32,
+    payload: Bytes,
+    role: MediaRole,
+}
+
+struct Player {
+    conn: ConnectionHandle,
+    stream_id: u32,
+    /// Joined with no keyframe to start from: media waits for the next one.
+    waiting_for_keyframe: bool,
+}
+
+#[derive(Default)]
+struct HubState {
+    metadata: Option<Cached>,
+    audio_config: Option<Cached>,
+    video_config: Option<Cached>,
+    /// The current group of pictures, from its keyframe; empty when unknown or over
+    /// the limit.
+    gop: Vec<Cached>,
+    gop_bytes: usize,
+    last_timestamp: u32,
+    players: Vec<Player>,
+    messages: u64,
+}
+
+/// Statistics of a hub.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HubStats {
+    pub players: usize,
+    pub messages: u64,
+    pub gop_messages: usize,
+    pub gop_bytes: usize,
+}
+
+/// One live stream's fan-out point.
+pub struct Hub {
+    state: Mutex<HubState>,
+    gop_limit: usize,
+}
+
+fn csid_for(type_id: u8) -> u32 {
+    match type_id {
+        type_id::AUDIO => AUDIO_CSID,
+        type_id::VIDEO => VIDEO_CSID,
+        _ => DATA_CSID,
+    }
+}
+
+fn frame_for(item: &Cached, chunk_size: u32, stream_id: u32, timestamp: u32) -> Arc<SharedFrame> {
+    let header = OutgoingHeader {
+        csid: csid_for(item.type_id),
+        timestamp,
+        type_id: item.type_id,
+        stream_id,
+    };
+    Arc::new(SharedFrame::new(
+        item.role,
+        encode_standalone(&header, &item.payload, chunk_size),
+    ))
+}
+
+impl Hub {
+    /// A hub caching at most `gop_limit` bytes of the current group of pictures.
+    pub fn new(gop_limit: usize) -> Self {
+        Self {
+            state: Mutex::new(HubState::default()),
+            gop_limit,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes one message from the publisher: updates the caches, sends it to players.
+    pub fn publish(&self, msg: &Message) {
+        let (payload, role) = match msg.type_id {
+            type_id::AUDIO => (msg.payload.clone(), audio_role(&msg.payload)),
+            type_id::VIDEO => (msg.payload.clone(), video_role(&msg.payload)),
+            _ => match msg.payload.strip_prefix(SET_DATA_FRAME) {
+                Some(_) => (msg.payload.slice(SET_DATA_FRAME.len()..), MediaRole::Config),
+                None => (msg.payload.clone(), MediaRole::Config),
+            },
+        };
+        let item = Cached {
+            type_id: msg.type_id,
+            timestamp: msg.timestamp,
+            payload,
+            role,
+        };
+        let mut state = self.state();
+        state.messages += 1;
+        state.last_timestamp = msg.timestamp;
+        self.remember(&mut state, &item, msg);
+
+        let mut encodings: Vec<((u32, u32), Arc<SharedFrame>)> = Vec::new();
+        state.players.retain_mut(|player| {
+            if !player.conn.is_running() {
+                return false;
+            }
+            if player.waiting_for_keyframe {
+                match role {
+                    MediaRole::Keyframe => player.waiting_for_keyframe = false,
+                    MediaRole::Config => {}
+                    _ => return true,
+                }
+            }
+            let stream_id = player.stream_id;
+            player
+                .conn
+                .offer_frame(csid_for(item.type_id), |chunk_size| {
+                    let key = (chunk_size, stream_id);
+                    if let Some((_, f)) = encodings.iter().find(|(k, _)| *k == key) {
+                        return f.clone();
+                    }
+                    let f = frame_for(&item, chunk_size, stream_id, item.timestamp);
+                    encodings.push((key, f.clone()));
+                    f
+                });
+            true
+        });
+    }
+
+    /// Updates metadata, decoder configurations and the GOP cache.
+    fn remember(&self, state: &mut HubState, item: &Cached, msg: &Message) {
+        match (msg.type_id, item.role) {
+            (type_id::VIDEO, MediaRole::Config) => state.video_config = Some(item.clone()),
+            (type_id::AUDIO, MediaRole::Config) => state.audio_config = Some(item.clone()),
+            (type_id::VIDEO | type_id::AUDIO, _) => {}
+            _ => {
+                if msg.payload.starts_with(SET_DATA_FRAME) {
+                    state.metadata = Some(item.clone());
+                }
+                return;
+            }
+        }
+        if item.role == MediaRole::Keyframe {
+            state.gop.clear();
+            state.gop_bytes = 0;
+        }
+        if item.role != MediaRole::Config
+            && (!state.gop.is_empty() || item.role == MediaRole::Keyframe)
+        {
+            if state.gop_bytes + item.payload.len() > self.gop_limit {
+                // Too long to cache: late joiners wait for the next keyframe instead.
+                state.gop.clear();
+                state.gop_bytes = 0;
+            } else {
+                state.gop_bytes += item.payload.len();
+                state.gop.push(item.clone());
+            }
+        }
+    }
+
+    /// Adds a player on its message stream `stream_id`: it gets the metadata, the
+    /// configurations and the cached GOP now, then every message live.
+    pub fn add_player(&self, conn: ConnectionHandle, stream_id: u32) {
+        let mut state = self.state();
+        let start = state
+            .gop
+            .first()
+            .map_or(state.last_timestamp, |c| c.timestamp);
+        let head = [&state.metadata, &state.video_config, &state.audio_config];
+        for item in head.into_iter().flatten() {
+            conn.offer_frame(csid_for(item.type_id), |cs| {
+                frame_for(item, cs, stream_id, start)
+            });
+        }
+        for item in &state.gop {
+            conn.offer_frame(csid_for(item.type_id), |cs| {
+                frame_for(item, cs, stream_id, item.timestamp)
+            });
+        }
+        let waiting_for_keyframe = state.gop.is_empty();
+        state.players.retain(|p| p.conn.id() != conn.id());
+        state.players.push(Player {
+            conn,
+            stream_id,
+            waiting_for_keyframe,
+        });
+    }
+
+    /// Removes a player; true if it was there.
+    pub fn remove_player(&self, conn_id: u64) -> bool {
+        let mut state = self.state();
+        let before = state.players.len();
+        state.players.retain(|p| p.conn.id() != conn_id);
+        state.players.len() != before
+    }
+
+    /// The publisher stopped: caches go; players stay and wait for the next one.
+    pub fn publisher_left(&self) {
+        let mut state = self.state();
+        state.metadata = None;
+        state.audio_config = None;
+        state.video_config = None;
+        state.gop.clear();
+        state.gop_bytes = 0;
+        for p in &mut state.players {
+            p.waiting_for_keyframe = true;
+        }
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let state = self.state();
+        HubStats {
+            players: state.players.iter().filter(|p| p.conn.is_running()).count(),
+            messages: state.messages,
+            gop_messages: state.gop.len(),
+            gop_bytes: state.gop_bytes,
+        }
+    }
+}
