@@ -11,6 +11,7 @@ const { rtmpSession, rtmpQueue, rtmpMessage, rtmpChunk } = require('./lib/detach
 const { Session } = require('./lib/session.js');
 const { ChunkObject } = require('./lib/chunk.js');
 const amf = require('./lib/amf.js');
+const { LiveStream } = require('./lib/stream.js');
 
 module.exports = {
   log,
@@ -23,4 +24,5 @@ module.exports = {
   RtmpServer,
   Session,
   ChunkObject,
+  LiveStream,
 };

@@ -9,6 +9,7 @@ const { EventEmitter } = require('node:events');
 const { ChunkObject } = require('./chunk.js');
 const { TYPE_TEXT, decodeMessage } = require('./message.js');
 const { fromNative } = require('./errors.js');
+const amf = require('./amf.js');
 const makeLog = require('./log.js');
 const { makeQueue } = require('./queue.js');
 
@@ -17,6 +18,17 @@ const META_FIELDS = 7;
 
 /** Modern event names per message type. */
 const EVENT_BY_TYPE = { 8: 'audio', 9: 'video', 15: 'data', 18: 'data', 17: 'command', 20: 'command' };
+
+/** Chunk streams media goes out on (the same as the native relay's). */
+const AUDIO_CSID = 4;
+const DATA_CSID = 5;
+const VIDEO_CSID = 6;
+const COMMAND_CSID = 3;
+
+/** User control events (RTMP 1.0 §7.1.7). */
+const STREAM_BEGIN = 0;
+const STREAM_EOF = 1;
+const SET_BUFFER_LENGTH = 3;
 
 /** Messages kept for a reader that has not been registered yet. */
 const MAX_UNREAD = 10000;
@@ -112,6 +124,69 @@ class Session extends EventEmitter {
   /** Bytes received from the peer so far (wrapping at 2^32). */
   get bytesReceived() {
     return this._transport.native.bytesReceived();
+  }
+
+  /**
+   * Sends an audio message (type 8) with its own timestamp on message stream
+   * `msgStreamId` (the id the peer's createStream got). Returns false past the
+   * high-water mark.
+   */
+  sendAudio(data, timestamp = 0, msgStreamId = 1) {
+    return this._send((n) => n.sendMessage(AUDIO_CSID, 8, msgStreamId >>> 0, timestamp >>> 0, data));
+  }
+
+  /** Sends a video message (type 9); see sendAudio. */
+  sendVideo(data, timestamp = 0, msgStreamId = 1) {
+    return this._send((n) => n.sendMessage(VIDEO_CSID, 9, msgStreamId >>> 0, timestamp >>> 0, data));
+  }
+
+  /**
+   * Sends a data message (type 18): a Buffer of AMF0, or the values to encode, e.g.
+   * ['onMetaData', { width: 1280 }] or ['@setDataFrame', 'onMetaData', {...}].
+   */
+  sendData(data, timestamp = 0, msgStreamId = 1) {
+    const payload = Buffer.isBuffer(data) ? data : amf.amf0Encode(data);
+    return this._send((n) => n.sendMessage(DATA_CSID, 18, msgStreamId >>> 0, timestamp >>> 0, payload));
+  }
+
+  /**
+   * Sends a command ({ cmd, transId, cmdObj, ... }, AMF0) on chunk stream `csid`
+   * (default 3) and message stream `msgStreamId` (default 0).
+   */
+  sendCommand(cmd, { msgStreamId = 0, csid = COMMAND_CSID, timestamp = 0 } = {}) {
+    const payload = amf.encodeAmf0Cmd(cmd);
+    return this._send((n) => n.sendMessage(csid, 20, msgStreamId >>> 0, timestamp >>> 0, payload));
+  }
+
+  /**
+   * Sends `onStatus` on a message stream: `info` is merged over
+   * `{ level: 'status' }`, e.g. `{ code: 'NetStream.Play.Start', description }`.
+   */
+  sendStatus(msgStreamId, info) {
+    return this.sendCommand(
+      { cmd: 'onStatus', transId: 0, cmdObj: null, info: { level: 'status', ...info } },
+      { msgStreamId, csid: DATA_CSID },
+    );
+  }
+
+  /** User control StreamBegin (§7.1.7) for a message stream. */
+  sendStreamBegin(msgStreamId) {
+    return this._send((n) => n.sendUserControl(STREAM_BEGIN, msgStreamId >>> 0, 0));
+  }
+
+  /** User control StreamEOF (§7.1.7) for a message stream. */
+  sendStreamEof(msgStreamId) {
+    return this._send((n) => n.sendUserControl(STREAM_EOF, msgStreamId >>> 0, 0));
+  }
+
+  /** User control SetBufferLength (§7.1.7): the buffer a player uses, in ms. */
+  sendSetBufferLength(msgStreamId, ms) {
+    return this._send((n) => n.sendUserControl(SET_BUFFER_LENGTH, msgStreamId >>> 0, ms >>> 0));
+  }
+
+  /** Media frames dropped for this peer by the send queue: `{ video, audio }`. */
+  get dropped() {
+    return this._transport.native.dropped();
   }
 
   /** Sends the queued bytes, closing after them. */

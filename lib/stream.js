@@ -1,0 +1,73 @@
+'use strict';
+
+// LiveStream: a live stream relayed natively from one publisher to many players.
+// JS decides who publishes and who plays; the bytes never pass through JS.
+
+const { EventEmitter } = require('node:events');
+const { NativeStream } = require('../binding.js');
+
+class LiveStream extends EventEmitter {
+  /**
+   * @param {string} [name]
+   * @param {{ gopCacheBytes?: number }} [options] - bytes of the current group of
+   *   pictures kept for late joiners (default 16 MiB)
+   */
+  constructor(name = '', options = {}) {
+    super();
+    this.name = name;
+    this._native = new NativeStream(options.gopCacheBytes);
+    /** @type {import('./session.js').Session | null} */
+    this.publisher = null;
+    /** @type {Map<import('./session.js').Session, number>} player → its message stream id */
+    this.players = new Map();
+  }
+
+  /**
+   * Makes `session` the publisher: its audio, video and data messages on message
+   * stream `msgStreamId` are forwarded to every player natively. `emit: true` also
+   * delivers them to the session's JS handlers.
+   */
+  setPublisher(session, msgStreamId, { emit = false } = {}) {
+    if (this.publisher && this.publisher !== session) {
+      const err = new Error(`stream ${this.name} already has a publisher`);
+      err.code = 'ERR_RTMP_STREAM_BUSY';
+      throw err;
+    }
+    this.publisher = session;
+    session._transport.native.publish(this._native, msgStreamId >>> 0, emit);
+    session.once('close', () => this.removePublisher(session));
+    this.emit('publish', session);
+  }
+
+  /** Ends the current publication: caches are cleared; players stay for the next one. */
+  removePublisher(session = this.publisher) {
+    if (!session || session !== this.publisher) return;
+    this.publisher = null;
+    if (!session.closed) session._transport.native.unpublish();
+    this._native.publisherLeft();
+    this.emit('unpublish', session);
+  }
+
+  /**
+   * Adds a player on its message stream id (the one its createStream returned): it
+   * gets the metadata, the decoder configurations and the cached GOP at once.
+   */
+  addPlayer(session, msgStreamId) {
+    this._native.addPlayer(session._transport.native, msgStreamId >>> 0);
+    this.players.set(session, msgStreamId);
+    session.once('close', () => this.removePlayer(session));
+  }
+
+  /** Stops relaying to a player. */
+  removePlayer(session) {
+    if (!this.players.delete(session)) return;
+    this._native.removePlayer(session._transport.native);
+  }
+
+  /** `{ players, messages, gopMessages, gopBytes }` */
+  stats() {
+    return this._native.stats();
+  }
+}
+
+module.exports = { LiveStream };
