@@ -14,8 +14,7 @@
 
 const { rtmpServer, LiveStream } = require('..');
 
-const port = Number(process.env.PORT ?? 1935);
-const quiet = Boolean(process.env.RTMP_QUIET);
+let quiet = Boolean(process.env.RTMP_QUIET);
 const say = (...args) => {
   if (!quiet) console.log(new Date().toISOString(), ...args);
 };
@@ -130,29 +129,43 @@ function endStream(session, state, msgStreamId) {
   }
 }
 
-const server = rtmpServer().createServer((session) => {
-  const state = { app: '', nextStreamId: 0, published: new Map(), playing: new Map() };
-  say('session from', session.sock.remoteAddress, session.sock.remotePort);
-  session.msg.loop(null, {
-    amf0cmd: (chunk) => onCommand(session, chunk, state),
-    amf3cmd: (chunk) => onCommand(session, chunk, state),
-  });
-  session.on('error', (err) => console.error('session error', err.code, err.message));
-  session.on('close', () => {
-    for (const id of [...state.published.keys(), ...state.playing.keys()]) endStream(session, state, id);
-    say('session closed', session.sock.remoteAddress, session.sock.remotePort);
-  });
-});
+/**
+ * The live server, not yet listening (tests run it in-process).
+ * @param {import('..').ServerOptions & { quiet?: boolean }} [options]
+ */
+function createLiveServer(options = {}) {
+  if (options.quiet) quiet = true;
+  return rtmpServer().createServer((session) => {
+    const state = { app: '', nextStreamId: 0, published: new Map(), playing: new Map() };
+    say('session from', session.sock.remoteAddress, session.sock.remotePort);
+    session.msg.loop(null, {
+      amf0cmd: (chunk) => onCommand(session, chunk, state),
+      amf3cmd: (chunk) => onCommand(session, chunk, state),
+    });
+    session.on('error', (err) => {
+      if (!quiet) console.error('session error', err.code, err.message);
+    });
+    session.on('close', () => {
+      for (const id of [...state.published.keys(), ...state.playing.keys()]) endStream(session, state, id);
+      say('session closed', session.sock.remoteAddress, session.sock.remotePort);
+    });
+  }, options);
+}
 
-server.on('error', (err) => {
-  console.error('server error:', err.code, err.message);
-  process.exitCode = 1;
-});
-server.listen(port, () => {
-  const url = `rtmp://127.0.0.1:${server.address().port}/live`;
-  console.log(`RTMP server listening on ${url}`);
-  if (!quiet) {
-    console.log(`Publish: ffmpeg -re -i input.flv -c copy -f flv ${url}/mykey`);
-    console.log(`Play:    ffplay ${url}/mykey`);
-  }
-});
+module.exports = { createLiveServer };
+
+if (require.main === module) {
+  const server = createLiveServer();
+  server.on('error', (err) => {
+    console.error('server error:', err.code, err.message);
+    process.exitCode = 1;
+  });
+  server.listen(Number(process.env.PORT ?? 1935), () => {
+    const url = `rtmp://127.0.0.1:${server.address().port}/live`;
+    console.log(`RTMP server listening on ${url}`);
+    if (!quiet) {
+      console.log(`Publish: ffmpeg -re -i input.flv -c copy -f flv ${url}/mykey`);
+      console.log(`Play:    ffplay ${url}/mykey`);
+    }
+  });
+}

@@ -184,6 +184,11 @@ class Session extends EventEmitter {
     return this._send((n) => n.sendUserControl(SET_BUFFER_LENGTH, msgStreamId >>> 0, ms >>> 0));
   }
 
+  /** Bytes waiting to be written to the peer. */
+  get queuedBytes() {
+    return this._transport.native.queuedBytes();
+  }
+
   /** Media frames dropped for this peer by the send queue: `{ video, audio }`. */
   get dropped() {
     return this._transport.native.dropped();

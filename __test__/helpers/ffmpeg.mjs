@@ -50,11 +50,20 @@ export function ffmpegPath() {
 }
 
 /**
- * Path of a system `ffprobe` ($FFPROBE_PATH or PATH), or null: the npm build has none.
+ * Path of ffprobe: $FFPROBE_PATH, else `ffprobe` on PATH, else the static build from
+ * the `@ffprobe-installer/ffprobe` devDependency (made executable if needed), or null.
  * @returns {string|null}
  */
 export function ffprobePath() {
-  return process.env.FFPROBE_PATH || which('ffprobe')
+  const p = process.env.FFPROBE_PATH || which('ffprobe')
+  if (p) return p
+  try {
+    const npm = require('@ffprobe-installer/ffprobe').path
+    if (!isExecutable(npm)) chmodSync(npm, 0o755)
+    return npm
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -171,21 +180,10 @@ export async function makeLargeKeyframeFlv(path) {
 }
 
 /**
- * Publishes an FLV file to an RTMP URL with FFmpeg (`-c copy -f flv`), as fast as it can
- * or at native rate (`-re`). Resolves when FFmpeg exits, whatever its exit code; on timeout
- * or abort FFmpeg is killed (SIGKILL) and the promise rejects.
- * @param {string} url e.g. rtmp://127.0.0.1:1935/live/test
- * @param {string} flvPath
- * @param {object} [opts]
- * @param {boolean} [opts.realtime=false] pass `-re`
- * @param {number} [opts.timeoutMs=60000]
- * @param {AbortSignal} [opts.signal] kills FFmpeg and rejects when aborted
- * @param {string[]} [opts.extraArgs] output options inserted before `-f flv URL`
- * @returns {Promise<{ code: number|null, signal: string|null, stderr: string }>}
+ * Runs FFmpeg with `args` until it exits; resolves { code, signal, stderr } whatever
+ * the exit code. On timeout or abort it kills FFmpeg and rejects once it has ended.
  */
-export function publish(url, flvPath, { realtime = false, timeoutMs = 60_000, signal, extraArgs = [] } = {}) {
-  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...(realtime ? ['-re'] : []),
-    '-i', flvPath, '-c', 'copy', ...extraArgs, '-f', 'flv', url]
+function spawnFfmpeg(args, what, { timeoutMs = 60_000, signal } = {}) {
   return new Promise((res, rej) => {
     if (signal?.aborted) return rej(signal.reason ?? new Error('aborted'))
     const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -194,14 +192,62 @@ export function publish(url, flvPath, { realtime = false, timeoutMs = 60_000, si
     let failure = null
     child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 65536) stderr += d })
     const kill = (err) => { failure ??= err; child.kill('SIGKILL') }
-    const onAbort = () => kill(signal.reason ?? new Error('publish aborted'))
-    const timer = setTimeout(() => kill(new Error(`publish to ${url} timed out after ${timeoutMs} ms`)), timeoutMs)
+    const onAbort = () => kill(signal.reason ?? new Error(`${what} aborted`))
+    const timer = setTimeout(() => kill(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs)
     signal?.addEventListener('abort', onAbort, { once: true })
     const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); children.delete(child) }
     child.on('error', (e) => { done(); rej(e) })
     child.on('close', (code, sig) => {
       done()
       if (failure) { failure.stderr = stderr; rej(failure) } else res({ code, signal: sig, stderr })
+    })
+  })
+}
+
+/**
+ * Publishes an FLV to an RTMP URL with `-c copy` (as fast as possible unless `realtime`).
+ * @returns {Promise<{ code: number|null, signal: string|null, stderr: string }>}
+ */
+export function publish(url, flvPath, { realtime = false, timeoutMs = 60_000, signal, extraArgs = [] } = {}) {
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...(realtime ? ['-re'] : []),
+    '-i', flvPath, '-c', 'copy', ...extraArgs, '-f', 'flv', url]
+  return spawnFfmpeg(args, `publish to ${url}`, { timeoutMs, signal })
+}
+
+/**
+ * Plays an RTMP URL with FFmpeg and records `seconds` of it into an FLV (`-c copy`).
+ * @returns {Promise<{ code: number|null, signal: string|null, stderr: string }>}
+ */
+export function record(url, outPath, { seconds = 2, timeoutMs = 60_000, signal } = {}) {
+  mkdirSync(dirname(outPath), { recursive: true })
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', url, '-c', 'copy',
+    '-t', String(seconds), '-f', 'flv', '-y', outPath]
+  return spawnFfmpeg(args, `play of ${url}`, { timeoutMs, signal })
+}
+
+/**
+ * Decodes every frame of a file with ffprobe (`-count_frames`): resolves the frames
+ * counted per stream type and ffprobe's error output (empty when it decoded cleanly).
+ * @returns {Promise<{ frames: Record<string, number>, errors: string }>}
+ */
+export function probeFrames(file) {
+  const probe = ffprobePath()
+  if (!probe) throw new Error('ffprobe not found: run npm install (devDependency @ffprobe-installer/ffprobe)')
+  return new Promise((res, rej) => {
+    const child = spawn(probe, ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,nb_read_frames',
+      '-of', 'json', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.add(child)
+    let out = ''
+    let errors = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => { out += d })
+    child.stderr.setEncoding('utf8').on('data', (d) => { errors += d })
+    child.on('error', rej)
+    child.on('close', (code) => {
+      children.delete(child)
+      if (code !== 0) return rej(new Error(`ffprobe exited with ${code}: ${errors}`))
+      const frames = {}
+      for (const s of JSON.parse(out).streams) frames[s.codec_type] = Number(s.nb_read_frames)
+      res({ frames, errors })
     })
   })
 }

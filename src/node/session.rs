@@ -472,6 +472,15 @@ impl NativeSession {
         }
     }
 
+    /// Bytes waiting to be written to the peer.
+    #[napi(catch_unwind)]
+    pub fn queued_bytes(&self) -> f64 {
+        match &self.backend {
+            Backend::Connection(c) => c.queued_bytes() as f64,
+            Backend::Detached(d) => d.session.pending_output() as f64,
+        }
+    }
+
     /// Media frames dropped for this (slow) peer: `{ video, audio }`.
     #[napi(catch_unwind)]
     pub fn dropped(&self) -> DroppedFrames {

@@ -160,6 +160,11 @@ impl ConnectionHandle {
         self.state().session.bytes_received()
     }
 
+    /// Bytes waiting to be written to the peer.
+    pub fn queued_bytes(&self) -> usize {
+        self.state().queue.queued_bytes()
+    }
+
     /// Media frames the send queue's drop policy refused.
     pub fn dropped(&self) -> DropStats {
         self.state().queue.dropped()
