@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -165,3 +165,47 @@ test('a stalled player is bounded while another player receives everything in ti
   await publishing;
   live.close();
 });
+
+/** Path of a system tool, or null. */
+function which(tool) {
+  const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** Runs a player command to completion (killed after `ms`). */
+function runPlayer(cmd, args, ms) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+for (const [tool, args] of [
+  ['rtmpdump', (url, out) => ['-q', '-v', '-r', url, '-o', out, '-B', '3']],
+  ['gst-launch-1.0', (url, out) => ['-q', 'rtmp2src', `location=${url}`, 'num-buffers=150', '!', 'filesink', `location=${out}`]],
+]) {
+  const found = which(tool);
+  test(`${tool} plays the stream from a keyframe`, { skip: found ? false : `${tool} is not installed (.ci/run installs it: apt-get install rtmpdump gstreamer1.0-tools gstreamer1.0-plugins-bad)` }, async () => {
+    const key = tool.replace(/\W/g, '');
+    const url = `rtmp://127.0.0.1:${port}/live/${key}`;
+    const stop = new AbortController();
+    const publishing = publish(url, flv, { realtime: true, timeoutMs: 30000, signal: stop.signal }).catch(() => {});
+    await sleep(1500);
+    const out = path.join(fixtures, `${key}.flv`);
+    const r = await runPlayer(found, args(url, out), 15000);
+    stop.abort();
+    await publishing;
+    assert.equal(r.code, 0, r.stderr);
+    const video = readFlv(out).tags.filter((t) => t.type === 9 && t.data[1] !== 0);
+    assert.ok(video.length >= 25, `${tool} got ${video.length} video frames`);
+    assert.equal(video[0].data[0] >> 4, 1, `${tool}'s recording starts on a keyframe`);
+  });
+}
