@@ -174,6 +174,23 @@ export declare class Session extends EventEmitter {
   getTs(): number;
   /** The chunk object of a chunk stream id (made on first use). */
   chunk(csid: number): ChunkObject;
+  /** Bytes waiting to be written to the peer. */
+  readonly queuedBytes: number;
+  /** Media frames the send queue dropped for this (slow) peer. */
+  readonly dropped: { video: number; audio: number };
+  /** Audio (type 8) on chunk stream 4, with its own timestamp, on message stream `msgStreamId` (default 1). */
+  sendAudio(data: Buffer | Uint8Array, timestamp?: number, msgStreamId?: number): boolean;
+  /** Video (type 9) on chunk stream 6. */
+  sendVideo(data: Buffer | Uint8Array, timestamp?: number, msgStreamId?: number): boolean;
+  /** Data (type 18) on chunk stream 5: AMF0 bytes, or values to encode (e.g. ['onMetaData', {...}]). */
+  sendData(data: Buffer | AmfValue[], timestamp?: number, msgStreamId?: number): boolean;
+  /** A command (AMF0, type 20), by default on chunk stream 3, message stream 0. */
+  sendCommand(cmd: Command, options?: { msgStreamId?: number; csid?: number; timestamp?: number }): boolean;
+  /** `onStatus` on a message stream; `info` is merged over `{ level: 'status' }`. */
+  sendStatus(msgStreamId: number, info: { code: string; level?: string; description?: string; [k: string]: AmfValue }): boolean;
+  sendStreamBegin(msgStreamId: number): boolean;
+  sendStreamEof(msgStreamId: number): boolean;
+  sendSetBufferLength(msgStreamId: number, ms: number): boolean;
   end(): void;
   destroy(): void;
   on(event: 'message', listener: (chunk: ChunkObject) => void): this;
@@ -182,6 +199,24 @@ export declare class Session extends EventEmitter {
   on(event: 'audio' | 'video', listener: (msg: Record<string, never>, chunk: ChunkObject) => void): this;
   on(event: 'error', listener: (err: RtmpError) => void): this;
   on(event: 'close', listener: (hadError: boolean) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** A live stream relayed natively from one publisher to many players. */
+export declare class LiveStream extends EventEmitter {
+  constructor(name?: string, options?: { gopCacheBytes?: number });
+  readonly name: string;
+  publisher: Session | null;
+  /** Players and the message stream id each plays on. */
+  players: Map<Session, number>;
+  /** Forwards the publisher's audio/video/data on `msgStreamId` to every player, natively. Throws ERR_RTMP_STREAM_BUSY if another session publishes. */
+  setPublisher(session: Session, msgStreamId: number, options?: { emit?: boolean }): void;
+  removePublisher(session?: Session): void;
+  /** Metadata, decoder configurations and the cached GOP go out at once, then live media. */
+  addPlayer(session: Session, msgStreamId: number): void;
+  removePlayer(session: Session): void;
+  stats(): { players: number; messages: number; gopMessages: number; gopBytes: number };
+  on(event: 'publish' | 'unpublish', listener: (session: Session) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
@@ -194,6 +229,8 @@ export interface ServerOptions {
   inFlightBatches?: number;
   sendHighWater?: number;
   maxSendBuffer?: number;
+  /** Queued bytes past which relayed media is dropped for a slow player. */
+  sendQueueLimit?: number;
 }
 
 export interface AddressInfo {
