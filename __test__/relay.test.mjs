@@ -129,7 +129,7 @@ test('a second publisher on a busy key is refused with NetStream.Publish.BadName
 
 test('a stalled player is bounded while another player receives everything in time', async () => {
   // In-process, to watch the stalled session's send queue.
-  const live = createLiveServer({ quiet: true, sendQueueLimit: 2 * 1024 * 1024 });
+  const live = createLiveServer({ quiet: true, sendQueueLimit: 3 * 1024 * 1024 });
   const sessions = [];
   live.on('connection', (_sock, session) => sessions.push(session));
   live.listen(0, '127.0.0.1');
@@ -159,7 +159,7 @@ test('a stalled player is bounded while another player receives everything in ti
   const stamps = new Set(video.map((t) => t.timestamp));
   assert.equal(stamps.size, span / 40 + 1, 'the other player got every frame (25 fps) of what it recorded');
   assert.ok(stalledSession.dropped.video > 0, 'video was dropped for the stalled player');
-  assert.ok(peak <= 5 * 1024 * 1024, `stalled player's queue peaked at ${peak} bytes`);
+  assert.ok(peak <= 7 * 1024 * 1024, `stalled player's queue peaked at ${peak} bytes`);
   console.log(`# stalled player: queue peak ${peak} bytes, dropped ${JSON.stringify(stalledSession.dropped)}`);
   stalled.sock.destroy();
   await publishing;

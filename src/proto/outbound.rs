@@ -130,6 +130,13 @@ impl SendQueue {
         Offer::Queued
     }
 
+    /// Queues a shared frame whatever the limit: the burst a joining player gets
+    /// (configurations and the cached GOP, bounded by the GOP cache).
+    pub fn push_shared(&mut self, frame: Arc<SharedFrame>) {
+        self.queued += frame.len;
+        self.items.push_back(Item::Shared(frame));
+    }
+
     /// Drops video until the next keyframe, including inter-frames already queued
     /// (they are useless without the frames that are now dropped).
     fn start_skipping_video(&mut self) {
@@ -234,6 +241,15 @@ mod tests {
         assert_eq!(q.offer(frame(MediaRole::Audio, 10)), Offer::Dropped);
         assert_eq!(q.dropped().audio_frames, 1);
         assert_eq!(drain(&mut q), 200);
+    }
+
+    #[test]
+    fn a_join_burst_is_queued_whole_then_live_frames_follow_the_policy() {
+        let mut q = SendQueue::new(100);
+        q.push_shared(frame(MediaRole::Keyframe, 150));
+        q.push_shared(frame(MediaRole::InterFrame, 50));
+        assert_eq!(q.queued_bytes(), 200);
+        assert_eq!(q.offer(frame(MediaRole::InterFrame, 10)), Offer::Dropped);
     }
 
     #[test]

@@ -182,6 +182,20 @@ impl ConnectionHandle {
         csid: u32,
         encode: impl FnOnce(u32) -> Arc<SharedFrame>,
     ) -> Offer {
+        self.queue_frame(csid, encode, false)
+    }
+
+    /// Queues a shared frame past the drop policy (a joining player's burst).
+    pub(super) fn push_frame(&self, csid: u32, encode: impl FnOnce(u32) -> Arc<SharedFrame>) {
+        self.queue_frame(csid, encode, true);
+    }
+
+    fn queue_frame(
+        &self,
+        csid: u32,
+        encode: impl FnOnce(u32) -> Arc<SharedFrame>,
+        force: bool,
+    ) -> Offer {
         if !self.is_open() {
             return Offer::Dropped;
         }
@@ -189,7 +203,12 @@ impl ConnectionHandle {
             let mut state = self.state();
             state.flush();
             let frame = encode(state.session.windows().send_chunk_size);
-            let offer = state.queue.offer(frame);
+            let offer = if force {
+                state.queue.push_shared(frame);
+                Offer::Queued
+            } else {
+                state.queue.offer(frame)
+            };
             if offer == Offer::Queued {
                 state.session.forget_chunk_stream(csid);
             }

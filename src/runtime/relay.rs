@@ -198,12 +198,12 @@ impl Hub {
             .map_or(state.last_timestamp, |c| c.timestamp);
         let head = [&state.metadata, &state.video_config, &state.audio_config];
         for item in head.into_iter().flatten() {
-            conn.offer_frame(csid_for(item.type_id), |cs| {
+            conn.push_frame(csid_for(item.type_id), |cs| {
                 frame_for(item, cs, stream_id, start)
             });
         }
         for item in &state.gop {
-            conn.offer_frame(csid_for(item.type_id), |cs| {
+            conn.push_frame(csid_for(item.type_id), |cs| {
                 frame_for(item, cs, stream_id, item.timestamp)
             });
         }
