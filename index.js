@@ -12,6 +12,8 @@ const { Session } = require('./lib/session.js');
 const { ChunkObject } = require('./lib/chunk.js');
 const amf = require('./lib/amf.js');
 const { LiveStream } = require('./lib/stream.js');
+const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
+const { readFlv, FlvWriter } = require('./lib/flv.js');
 
 module.exports = {
   log,
@@ -25,4 +27,8 @@ module.exports = {
   Session,
   ChunkObject,
   LiveStream,
+  RtmpClient,
+  parseRtmpUrl,
+  readFlv,
+  FlvWriter,
 };

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// rtmpapi: publish an FLV file, record a stream, or run the live server.
+//
+//   rtmpapi publish FILE.flv rtmp://host[:port]/app/stream [--fast]
+//   rtmpapi play rtmp://host[:port]/app/stream OUT.flv [--duration S]
+//   rtmpapi serve [--port P]
+//
+// Exit codes: 0 done, 1 usage or bad URL, 2 connection failed or lost, 3 refused by the
+// server (_error, NetStream.*.BadName/Failed), 4 file error.
+
+'use strict';
+
+const { parseArgs } = require('node:util');
+const { RtmpClient, readFlv, FlvWriter, parseRtmpUrl } = require('..');
+const { SET_DATA_FRAME } = require('../lib/flv.js');
+
+const EXIT = { ok: 0, usage: 1, connection: 2, refused: 3, file: 4 };
+const USAGE = `usage:
+  rtmpapi publish FILE.flv URL [--fast]        publish at real-time pace (--fast: as fast as possible)
+  rtmpapi play URL OUT.flv [--duration S]      record a stream (until it ends, or S seconds)
+  rtmpapi serve [--port P]                     run the live server (default port 1935)`;
+
+class CliError extends Error {
+  constructor(exitCode, message) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Maps an error to an exit code. */
+function exitCodeOf(err) {
+  if (err instanceof CliError) return err.exitCode;
+  if (err.code === 'ERR_INVALID_URL') return EXIT.usage;
+  if (['ERR_RTMP_COMMAND', 'ERR_RTMP_PUBLISH', 'ERR_RTMP_PLAY'].includes(err.code)) return EXIT.refused;
+  if (err.code === 'ERR_FLV_FORMAT' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') return EXIT.file;
+  return EXIT.connection;
+}
+
+/** A progress line on a terminal: time, bytes, bitrate. */
+function progress(label) {
+  const started = Date.now();
+  let bytes = 0;
+  let mediaMs = 0;
+  const tty = process.stderr.isTTY;
+  const show = (final) => {
+    if (!tty && !final) return;
+    const secs = (Date.now() - started) / 1000;
+    const line = `${label} ${(mediaMs / 1000).toFixed(1)} s  ${(bytes / 1e6).toFixed(2)} MB  ${secs > 0 ? ((bytes * 8) / secs / 1000).toFixed(0) : 0} kbit/s`;
+    process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
+  };
+  const timer = setInterval(() => show(false), 500);
+  return {
+    add(n, ms) {
+      bytes += n;
+      mediaMs = ms;
+    },
+    done() {
+      clearInterval(timer);
+      show(true);
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function publish(file, url, { fast }) {
+  parseRtmpUrl(url);
+  const { tags } = readFlv(file);
+  const client = new RtmpClient();
+  await client.connect(url);
+  await client.publish();
+  const meter = progress('publish');
+  const first = tags.length ? tags[0].timestamp : 0;
+  const started = Date.now();
+  try {
+    for (const tag of tags) {
+      const at = tag.timestamp - first;
+      if (!fast) {
+        const wait = started + at - Date.now();
+        if (wait > 0) await sleep(wait);
+      }
+      let ok;
+      if (tag.type === 8) ok = client.sendAudio(tag.data, tag.timestamp);
+      else if (tag.type === 9) ok = client.sendVideo(tag.data, tag.timestamp);
+      else ok = client.sendData(Buffer.concat([SET_DATA_FRAME, tag.data]), tag.timestamp);
+      meter.add(tag.size, at);
+      if (!ok) await client.drain();
+    }
+    await client.drain();
+  } finally {
+    meter.done();
+  }
+  await client.close();
+}
+
+async function play(url, out, { duration }) {
+  parseRtmpUrl(url);
+  const client = new RtmpClient();
+  await client.connect(url);
+  const writer = new FlvWriter(out);
+  const meter = progress('play');
+  let first = null;
+  let finish;
+  const finished = new Promise((resolve) => {
+    finish = resolve;
+  });
+  const onMedia = (type) => (data, timestamp) => {
+    if (first === null) first = timestamp;
+    writer.write(type, timestamp - first, data);
+    meter.add(data.length, timestamp - first);
+    if (duration && timestamp - first >= duration * 1000) finish();
+  };
+  client.on('audio', onMedia(8));
+  client.on('video', onMedia(9));
+  client.on('data', (_m, data, timestamp) => writer.write(18, Math.max(0, timestamp - (first ?? timestamp)), data));
+  client.on('status', (info) => {
+    if (/UnpublishNotify|Play\.Stop|Play\.Complete/.test(info.code)) finish();
+  });
+  client.on('close', finish);
+  await client.play();
+  await finished;
+  meter.done();
+  writer.close();
+  await client.close();
+}
+
+async function serve({ port }) {
+  const { createLiveServer } = require('../examples/server.js');
+  const server = createLiveServer();
+  server.on('error', (err) => {
+    console.error(`rtmpapi serve: ${err.message}`);
+    process.exit(EXIT.connection);
+  });
+  server.listen(port, () => console.log(`RTMP server listening on rtmp://127.0.0.1:${server.address().port}/live`));
+}
+
+async function main(argv) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      fast: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      port: { type: 'string', default: process.env.PORT || '1935' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, a, b] = positionals;
+  if (values.help || !command) throw new CliError(values.help ? EXIT.ok : EXIT.usage, USAGE);
+  if (command === 'publish' && a && b) return publish(a, b, values);
+  if (command === 'play' && a && b) {
+    const duration = values.duration === undefined ? undefined : Number(values.duration);
+    if (duration !== undefined && !(duration > 0)) throw new CliError(EXIT.usage, '--duration must be a positive number of seconds');
+    return play(a, b, { duration });
+  }
+  if (command === 'serve') return serve({ port: Number(values.port) });
+  throw new CliError(EXIT.usage, USAGE);
+}
+
+main(process.argv.slice(2)).then(
+  () => {},
+  (err) => {
+    const code = exitCodeOf(err);
+    console.error(err instanceof CliError && code <= EXIT.usage ? err.message : `rtmpapi: ${err.message}`);
+    process.exit(code);
+  },
+);

@@ -1,0 +1,217 @@
+'use strict';
+
+// RtmpClient: connect by URL, publish or play, with Promises for the command flow
+// (transactions matched by id) and events for what arrives. The handshake and the
+// chunk layer run in the native core over a net.Socket (rtmpSession in client mode).
+
+const net = require('node:net');
+const { EventEmitter, once } = require('node:events');
+const { rtmpSession } = require('./detached.js');
+const { rtmpError } = require('./errors.js');
+
+const DEFAULT_PORT = 1935;
+/** The chunk stream publish/play commands and their media go on (stream-level). */
+const STREAM_COMMAND_CSID = 8;
+const FLASH_VER = 'FMLE/3.0 (compatible; node-rtmpapi)';
+
+/**
+ * Splits rtmp://host[:port]/app[/instance]/stream: the app is every path segment but
+ * the last, the stream name the last (with its query string).
+ * @param {string} url
+ * @returns {{ host: string, port: number, app: string, stream: string, tcUrl: string }}
+ */
+function parseRtmpUrl(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    throw Object.assign(new TypeError(`not a URL: ${url}`), { code: 'ERR_INVALID_URL' });
+  }
+  if (u.protocol !== 'rtmp:') {
+    throw Object.assign(new TypeError(`not an rtmp:// URL: ${url}`), { code: 'ERR_INVALID_URL' });
+  }
+  const segments = u.pathname.split('/').filter(Boolean);
+  if (segments.length < 1) throw Object.assign(new TypeError(`no application in ${url}`), { code: 'ERR_INVALID_URL' });
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = u.port ? Number(u.port) : DEFAULT_PORT;
+  const stream = segments.length > 1 ? decodeURIComponent(segments[segments.length - 1]) + u.search : '';
+  const app = (segments.length > 1 ? segments.slice(0, -1) : segments).join('/');
+  return { host, port, app, stream, tcUrl: `rtmp://${u.host}/${app}` };
+}
+
+class RtmpClient extends EventEmitter {
+  constructor() {
+    super();
+    this.session = null;
+    this.sock = null;
+    this.streamId = 0;
+    this._nextTransId = 1;
+    this._pending = new Map();
+    this._statusWaiters = new Set();
+  }
+
+  /**
+   * Connects to the server and the application of `url` (its stream part is kept for
+   * publish()/play() without a name). Resolves the connect `_result` info.
+   * @param {string} url
+   * @param {{ timeoutMs?: number, flashVer?: string }} [options]
+   */
+  async connect(url, { timeoutMs = 10000, flashVer = FLASH_VER } = {}) {
+    this.url = parseRtmpUrl(url);
+    const { host, port, app, tcUrl } = this.url;
+    const sock = net.connect(port, host);
+    this.sock = sock;
+    const ready = new Promise((resolve, reject) => {
+      sock.once('error', (err) => reject(Object.assign(err, { code: err.code || 'ERR_RTMP_SOCKET' })));
+      this.session = rtmpSession(sock, true, (session) => resolve(session));
+    });
+    const session = await withTimeout(ready, timeoutMs, `connecting to ${host}:${port}`);
+    sock.on('error', (err) => this._fail(err));
+    session.on('error', (err) => this._fail(err));
+    session.on('close', () => this._onClose());
+    session.msg.loop(null, {
+      amf0cmd: (c) => this._onCommand(c.chunk.msg),
+      amf3cmd: (c) => this._onCommand(c.chunk.msg),
+    });
+    session.on('audio', (_m, c) => this.emit('audio', c.chunk.data, c.chunk.timestamp));
+    session.on('video', (_m, c) => this.emit('video', c.chunk.data, c.chunk.timestamp));
+    session.on('data', (m, c) => this.emit('data', m, c.chunk.data, c.chunk.timestamp));
+    const result = await withTimeout(this._call('connect', {
+      cmdObj: { app, type: 'nonprivate', flashVer, tcUrl, fpad: false, capabilities: 15, audioCodecs: 3575, videoCodecs: 252, videoFunction: 1, objectEncoding: 0 },
+    }), timeoutMs, 'connect');
+    session.chunk(2).sendSetChunkSize(60000);
+    return result.info;
+  }
+
+  /**
+   * Publishes a stream (releaseStream, FCPublish, createStream, publish as encoders do);
+   * resolves once the server answers NetStream.Publish.Start, rejects on an error
+   * status (code ERR_RTMP_PUBLISH, `info` attached).
+   * @param {string} [name] - defaults to the stream name of the connect URL
+   */
+  async publish(name = this.url.stream, type = 'live') {
+    this._send('releaseStream', { cmdObj: null, streamId: name });
+    this._send('FCPublish', { cmdObj: null, streamId: name });
+    await this._createStream();
+    const status = this._waitStatus(/^NetStream\.Publish\./);
+    this.session.sendCommand({ cmd: 'publish', transId: 0, cmdObj: null, name, type }, { msgStreamId: this.streamId, csid: STREAM_COMMAND_CSID });
+    const info = await status;
+    if (info.code !== 'NetStream.Publish.Start') throw Object.assign(rtmpError('ERR_RTMP_PUBLISH', `publish ${name}: ${info.code} ${info.description || ''}`.trim()), { info });
+    return info;
+  }
+
+  /**
+   * Plays a stream; resolves on NetStream.Play.Start, rejects on an error status
+   * (code ERR_RTMP_PLAY). Media then arrives as 'audio', 'video' and 'data' events.
+   * @param {string} [name]
+   */
+  async play(name = this.url.stream, { start = -2 } = {}) {
+    await this._createStream();
+    const status = this._waitStatus(/^NetStream\.Play\.(Start|StreamNotFound|Failed)/);
+    this.session.sendCommand({ cmd: 'play', transId: 0, cmdObj: null, streamName: name, start }, { msgStreamId: this.streamId, csid: STREAM_COMMAND_CSID });
+    const info = await status;
+    if (info.code !== 'NetStream.Play.Start') throw Object.assign(rtmpError('ERR_RTMP_PLAY', `play ${name}: ${info.code}`), { info });
+    return info;
+  }
+
+  /** Sends audio on the published stream. Returns false past the high-water mark. */
+  sendAudio(data, timestamp) {
+    return this.session.sendAudio(data, timestamp, this.streamId);
+  }
+
+  /** Sends video on the published stream. */
+  sendVideo(data, timestamp) {
+    return this.session.sendVideo(data, timestamp, this.streamId);
+  }
+
+  /** Sends a data message (a Buffer of AMF0 or values) on the published stream. */
+  sendData(data, timestamp = 0) {
+    return this.session.sendData(data, timestamp, this.streamId);
+  }
+
+  /** Resolves once what was sent has been written to the socket. */
+  drain() {
+    if (!this.sock || this.sock.writableLength === 0) return Promise.resolve();
+    return once(this.sock, 'drain');
+  }
+
+  /** Ends the stream (FCUnpublish/deleteStream when publishing) and the connection. */
+  async close() {
+    if (!this.session || this.session.closed) return;
+    if (this.streamId) this._send('deleteStream', { cmdObj: null, streamId: this.streamId });
+    const closed = once(this.sock, 'close');
+    this.sock.end();
+    await closed;
+  }
+
+  async _createStream() {
+    const result = await this._call('createStream', { cmdObj: null });
+    this.streamId = result.info;
+    return this.streamId;
+  }
+
+  _send(cmd, fields, transId = 0) {
+    return this.session.sendCommand({ cmd, transId, ...fields });
+  }
+
+  /** Sends a command and resolves its `_result` (rejects on `_error`), by transaction id. */
+  _call(cmd, fields) {
+    const transId = this._nextTransId++;
+    return new Promise((resolve, reject) => {
+      this._pending.set(transId, { cmd, resolve, reject });
+      this._send(cmd, fields, transId);
+    });
+  }
+
+  _waitStatus(pattern) {
+    return new Promise((resolve, reject) => {
+      this._statusWaiters.add({ pattern, resolve, reject });
+    });
+  }
+
+  _onCommand(msg) {
+    if ((msg.cmd === '_result' || msg.cmd === '_error') && this._pending.has(msg.transId)) {
+      const p = this._pending.get(msg.transId);
+      this._pending.delete(msg.transId);
+      if (msg.cmd === '_result') p.resolve(msg);
+      else {
+        const code = msg.info && msg.info.code;
+        p.reject(Object.assign(rtmpError('ERR_RTMP_COMMAND', `${p.cmd} refused: ${code || 'error'} ${(msg.info && msg.info.description) || ''}`.trim()), { info: msg.info }));
+      }
+      return;
+    }
+    if (msg.cmd === 'onStatus' && msg.info && typeof msg.info.code === 'string') {
+      this.emit('status', msg.info);
+      for (const w of this._statusWaiters) {
+        if (w.pattern.test(msg.info.code) || msg.info.level === 'error') {
+          this._statusWaiters.delete(w);
+          w.resolve(msg.info);
+        }
+      }
+    }
+    this.emit('command', msg);
+  }
+
+  _fail(err) {
+    for (const p of this._pending.values()) p.reject(err);
+    for (const w of this._statusWaiters) w.reject(err);
+    this._pending.clear();
+    this._statusWaiters.clear();
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  _onClose() {
+    this._fail(rtmpError('ERR_RTMP_CLOSED', 'the connection closed'));
+    this.emit('close');
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(rtmpError('ERR_RTMP_TIMEOUT', `${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+module.exports = { RtmpClient, parseRtmpUrl };
