@@ -1,0 +1,151 @@
+// The client and the CLI against the package's own server and against FFmpeg as a server.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import path from 'node:path';
+import { ffmpegPath, makeFlv } from './helpers/ffmpeg.mjs';
+
+const require = createRequire(import.meta.url);
+const { RtmpClient, readFlv } = require('../index.js');
+const { createLiveServer } = require('../examples/server.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, 'fixtures');
+const cli = path.join(here, '..', 'bin', 'rtmpapi.js');
+const digest = (b) => createHash('sha1').update(b).digest('hex');
+let flv;
+
+before(async () => {
+  flv = await makeFlv(path.join(fixtures, 'client.flv'), { seconds: 3, fps: 25, gop: 25 });
+});
+
+/** Runs the CLI; resolves { code, stdout, stderr }. */
+function runCli(args, timeoutMs = 30000) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A free loopback port (for servers that cannot report theirs). */
+async function freePort() {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  s.close();
+  return port;
+}
+
+async function startLive() {
+  const server = createLiveServer({ quiet: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+test('the client publishes and plays through the package\'s server, payloads byte-exact', async (t) => {
+  const server = await startLive();
+  t.after(() => server.close());
+  const url = `rtmp://127.0.0.1:${server.address().port}/live/roundtrip`;
+  const player = new RtmpClient();
+  await player.connect(url);
+  await player.play();
+  const got = [];
+  let done;
+  const all = new Promise((resolve) => {
+    done = resolve;
+  });
+  const { tags } = readFlv(flv);
+  const media = tags.filter((tg) => tg.type === 8 || tg.type === 9);
+  const record = (type) => (data, timestamp) => {
+    got.push({ type, timestamp, hash: digest(data) });
+    if (got.length === media.length) done();
+  };
+  player.on('audio', record(8));
+  player.on('video', record(9));
+
+  const publisher = new RtmpClient();
+  const info = await publisher.connect(url);
+  assert.equal(info.code, 'NetConnection.Connect.Success');
+  await publisher.publish();
+  for (const tg of tags) {
+    if (tg.type === 8) publisher.sendAudio(tg.data, tg.timestamp);
+    else if (tg.type === 9) publisher.sendVideo(tg.data, tg.timestamp);
+  }
+  await all;
+  for (const type of [8, 9]) {
+    assert.deepEqual(
+      got.filter((g) => g.type === type).map((g) => [g.timestamp, g.hash]),
+      media.filter((tg) => tg.type === type).map((tg) => [tg.timestamp, digest(tg.data)]),
+    );
+  }
+  await publisher.close();
+  await player.close();
+});
+
+test('rtmpapi publish delivers every tag to FFmpeg as the server', async () => {
+  const port = await freePort();
+  const out = path.join(fixtures, 'ffmpeg-server-received.flv');
+  const ffmpeg = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-listen', '1', '-i', `rtmp://127.0.0.1:${port}/live/x`, '-c', 'copy', '-y', '-f', 'flv', out]);
+  const ffmpegClosed = once(ffmpeg, 'close');
+  await new Promise((r) => setTimeout(r, 700));
+  const r = await runCli(['publish', flv, `rtmp://127.0.0.1:${port}/live/x`, '--fast']);
+  assert.equal(r.code, 0, r.stderr);
+  const [code] = await ffmpegClosed;
+  assert.equal(code, 0);
+  const count = (file, type) => readFlv(file).tags.filter((tg) => tg.type === type).length;
+  assert.equal(count(out, 8), count(flv, 8), 'audio tags');
+  assert.equal(count(out, 9), count(flv, 9), 'video tags');
+});
+
+test('rtmpapi play records a valid FLV from FFmpeg serving a file', async () => {
+  const port = await freePort();
+  const ffmpeg = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-re', '-i', flv, '-c', 'copy', '-f', 'flv', '-listen', '1', `rtmp://127.0.0.1:${port}/live/x`]);
+  await new Promise((r) => setTimeout(r, 700));
+  const out = path.join(fixtures, 'cli-play.flv');
+  const r = await runCli(['play', `rtmp://127.0.0.1:${port}/live/x`, out]);
+  assert.equal(r.code, 0, r.stderr);
+  ffmpeg.kill();
+  const { tags } = readFlv(out);
+  const video = tags.filter((tg) => tg.type === 9);
+  assert.ok(video.length >= 50, `${video.length} video tags`);
+  assert.ok(tags.some((tg) => tg.type === 8), 'audio');
+  assert.equal(video[0].data[0], 0x17, 'starts with the AVC sequence header');
+});
+
+test('the CLI exits with codes scripts can use', async (t) => {
+  assert.equal((await runCli([])).code, 1, 'no command');
+  assert.equal((await runCli(['play', 'http://x/y', '/tmp/o.flv'])).code, 1, 'bad URL');
+  const closed = await freePort();
+  const refused = await runCli(['play', `rtmp://127.0.0.1:${closed}/live/x`, '/tmp/o.flv']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /ECONNREFUSED/);
+  assert.equal((await runCli(['publish', '/nonexistent.flv', `rtmp://127.0.0.1:${closed}/live/x`])).code, 4, 'missing file');
+  const server = await startLive();
+  t.after(() => server.close());
+  const url = `rtmp://127.0.0.1:${server.address().port}/live/busy`;
+  const first = new RtmpClient();
+  await first.connect(url);
+  await first.publish();
+  const busy = await runCli(['publish', flv, url, '--fast']);
+  assert.equal(busy.code, 3, busy.stderr);
+  assert.match(busy.stderr, /BadName/);
+  await first.close();
+});
