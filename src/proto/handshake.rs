@@ -1,4 +1,4 @@
-//! The plain RTMP handshake (RTMP 1.0 §5.2).
+//! The RTMP handshake (RTMP 1.0 §5.2), plain and digest (see [`super::digest`]).
 //!
 //! C0/S0 is one version byte (3). C1/S1 are 1536 bytes: a 4-byte time, 4 zero bytes and
 //! 1528 random bytes. C2/S2 echo the peer's C1/S1 with the second time field set to
@@ -7,7 +7,13 @@
 
 use bytes::{Buf, BufMut, BytesMut};
 
+use super::digest::{find_digest, sign_echo, sign_first, Signer, DIGEST_SIZE};
 use super::ProtoError;
+
+/// The version field our C1/S1 carry in the digest handshake (Flash Player and FMS
+/// put their version there; FFmpeg checks S1's digest when the first byte is >= 3).
+const CLIENT_VERSION: [u8; 4] = [9, 0, 124, 2];
+const SERVER_VERSION: [u8; 4] = [4, 5, 0, 1];
 
 /// The only version byte defined for plain RTMP (§5.2.2).
 pub const RTMP_VERSION: u8 = 3;
@@ -43,6 +49,9 @@ pub struct Handshake {
     stage: Stage,
     /// Our C1/S1, kept until it is sent (then freed: an idle session keeps nothing).
     own_first: Option<Box<[u8; HANDSHAKE_SIZE]>>,
+    /// The digest of the client's C1 (a client: its own; a server: the peer's), when
+    /// the digest handshake is in use.
+    client_digest: Option<[u8; DIGEST_SIZE]>,
 }
 
 impl Handshake {
@@ -56,10 +65,17 @@ impl Handshake {
             Role::Server => Stage::AwaitVersionAndFirst,
             Role::Client => Stage::Start,
         };
+        let mut client_digest = None;
+        if role == Role::Client {
+            // Clients always offer the digest handshake; plain servers ignore it.
+            own_first[4..8].copy_from_slice(&CLIENT_VERSION);
+            client_digest = Some(sign_first(&mut own_first, Signer::Client));
+        }
         Self {
             role,
             stage,
             own_first: Some(own_first),
+            client_digest,
         }
     }
 
@@ -70,6 +86,7 @@ impl Handshake {
             role,
             stage: Stage::Done,
             own_first: None,
+            client_digest: None,
         }
     }
 
@@ -106,14 +123,12 @@ impl Handshake {
                         return Ok(false);
                     }
                     input.advance(1);
-                    let peer_first = input.split_to(HANDSHAKE_SIZE);
-                    if self.role == Role::Server {
-                        out.put_u8(RTMP_VERSION);
-                        if let Some(own) = self.own_first.take() {
-                            out.put_slice(&own[..]);
-                        }
+                    let mut peer_first = [0u8; HANDSHAKE_SIZE];
+                    peer_first.copy_from_slice(&input.split_to(HANDSHAKE_SIZE));
+                    match self.role {
+                        Role::Server => self.answer_first(&peer_first, now_ms, out),
+                        Role::Client => self.answer_server_first(&peer_first, now_ms, out),
                     }
-                    put_echo(out, &peer_first, now_ms);
                     self.stage = Stage::AwaitEcho;
                 }
                 Stage::AwaitEcho => {
@@ -126,6 +141,51 @@ impl Handshake {
                 Stage::Done => return Ok(true),
             }
         }
+    }
+}
+
+impl Handshake {
+    /// Server: S0+S1+S2 for a C1. A C1 with a valid client digest gets the digest
+    /// handshake (S1 signed with the server key, S2 signed over the C1 digest); any
+    /// other C1 the plain one.
+    fn answer_first(&mut self, c1: &[u8; HANDSHAKE_SIZE], now_ms: u32, out: &mut BytesMut) {
+        let Some(mut s1) = self.own_first.take() else {
+            return;
+        };
+        out.put_u8(RTMP_VERSION);
+        match find_digest(c1, Signer::Client) {
+            Some(c1_digest) => {
+                let mut s2 = *s1;
+                s1[4..8].copy_from_slice(&SERVER_VERSION);
+                sign_first(&mut s1, Signer::Server);
+                sign_echo(&mut s2, Signer::Server, &c1_digest);
+                out.put_slice(&s1[..]);
+                out.put_slice(&s2[..]);
+                self.client_digest = Some(c1_digest);
+            }
+            None => {
+                out.put_slice(&s1[..]);
+                put_echo(out, c1, now_ms);
+            }
+        }
+    }
+
+    /// Client: C2 for an S1: signed over the S1 digest when the server answered the
+    /// digest handshake, else the plain echo.
+    fn answer_server_first(&mut self, s1: &[u8; HANDSHAKE_SIZE], now_ms: u32, out: &mut BytesMut) {
+        match find_digest(s1, Signer::Server) {
+            Some(s1_digest) => {
+                let mut c2 = *s1;
+                sign_echo(&mut c2, Signer::Client, &s1_digest);
+                out.put_slice(&c2[..]);
+            }
+            None => put_echo(out, s1, now_ms),
+        }
+    }
+
+    /// True when the digest handshake was used (server: the client's C1 had a digest).
+    pub fn used_digest(&self) -> bool {
+        self.role == Role::Server && self.client_digest.is_some()
     }
 }
 
@@ -204,6 +264,46 @@ mod tests {
         let mut input = BytesMut::from(&b"GET / HTTP/1.1\r\n"[..]);
         let err = hs.process(&mut input, 0, &mut BytesMut::new()).unwrap_err();
         assert!(matches!(err, ProtoError::UnsupportedVersion(b'G')));
+    }
+
+    #[test]
+    fn a_digest_c1_gets_a_digest_s1_and_an_s2_signed_over_the_c1_digest() {
+        use crate::proto::digest::{find_digest, verify_echo, Signer};
+        let mut client = Handshake::new(Role::Client, 1, &[2; RANDOM_SIZE]);
+        let mut server = Handshake::new(Role::Server, 3, &[4; RANDOM_SIZE]);
+        let (mut to_server, mut to_client) = (BytesMut::new(), BytesMut::new());
+        client.process(&mut to_client, 0, &mut to_server).unwrap();
+        let c1: [u8; HANDSHAKE_SIZE] = to_server[1..].try_into().unwrap();
+        let c1_digest = find_digest(&c1, Signer::Client).expect("the client signs C1");
+        server.process(&mut to_server, 0, &mut to_client).unwrap();
+        assert!(server.used_digest());
+        let s1: [u8; HANDSHAKE_SIZE] = to_client[1..1 + HANDSHAKE_SIZE].try_into().unwrap();
+        assert_eq!(
+            &s1[4..8],
+            &SERVER_VERSION,
+            "FFmpeg validates S1 when this is >= 3"
+        );
+        let s1_digest = find_digest(&s1, Signer::Server).expect("S1 carries the server digest");
+        assert!(
+            verify_echo(&to_client[1 + HANDSHAKE_SIZE..], Signer::Server, &c1_digest),
+            "S2 signature"
+        );
+        assert!(client.process(&mut to_client, 0, &mut to_server).unwrap());
+        assert!(
+            verify_echo(&to_server[..], Signer::Client, &s1_digest),
+            "C2 signature"
+        );
+        assert!(server.process(&mut to_server, 0, &mut to_client).unwrap());
+    }
+
+    #[test]
+    fn a_plain_c1_falls_back_to_the_plain_handshake() {
+        let mut server = Handshake::new(Role::Server, 0, &[1; RANDOM_SIZE]);
+        let mut input = c0c1(0, 7);
+        let mut out = BytesMut::new();
+        server.process(&mut input, 0, &mut out).unwrap();
+        assert!(!server.used_digest());
+        assert_eq!(&out[5..9], &[0, 0, 0, 0], "plain S1 keeps the zero field");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod amf;
 pub mod chunk;
 pub mod command;
+pub mod digest;
 mod error;
 pub mod handshake;
 mod limits;
