@@ -1,0 +1,125 @@
+// Interop with nginx-rtmp (Debian packages nginx + libnginx-mod-rtmp, installed by
+// .ci/run): the package's client publishes and FFmpeg plays back from nginx; FFmpeg
+// publishes and the package's client plays.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFlv, publish, record } from './helpers/ffmpeg.mjs';
+import { readFlv } from './helpers/flv.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, 'fixtures');
+const cli = path.join(here, '..', 'bin', 'rtmpapi.js');
+const NGINX = '/usr/sbin/nginx';
+const MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+const missing = !existsSync(NGINX) || !existsSync(MODULE);
+const skip = missing ? 'nginx with the RTMP module is not installed (.ci/run installs it: apt-get install nginx libnginx-mod-rtmp)' : false;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let nginx;
+let port;
+let dir;
+let flv;
+
+async function freePort() {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const p = s.address().port;
+  s.close();
+  return p;
+}
+
+before(async () => {
+  if (missing) return;
+  flv = await makeFlv(path.join(fixtures, 'nginx.flv'), { seconds: 5, fps: 25, gop: 25 });
+  port = await freePort();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpapi-nginx-'));
+  const conf = path.join(dir, 'nginx.conf');
+  writeFileSync(conf, `load_module ${MODULE};
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 64; }
+rtmp {
+  server {
+    listen 127.0.0.1:${port};
+    chunk_size 4096;
+    application live { live on; record off; }
+  }
+}
+`);
+  nginx = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error('nginx did not start');
+});
+
+after(() => {
+  if (nginx) nginx.kill('SIGKILL');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function runCli(args, timeoutMs = 30000) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+function assertRecording(file, minFrames) {
+  const { tags } = readFlv(file);
+  const video = tags.filter((t) => t.type === 9 && t.data[1] !== 0);
+  assert.ok(video.length >= minFrames, `${video.length} video frames`);
+  assert.ok(tags.some((t) => t.type === 8 && t.data[1] !== 0), 'audio');
+  assert.equal(video[0].data[0] >> 4, 1, 'starts on a keyframe');
+}
+
+test('the client publishes to nginx-rtmp and FFmpeg plays it back', { skip }, async () => {
+  const url = `rtmp://127.0.0.1:${port}/live/fromclient`;
+  const publishing = runCli(['publish', flv, url]);
+  await sleep(1200);
+  const out = path.join(fixtures, 'nginx-ffmpeg-player.flv');
+  const r = await record(url, out, { seconds: 2, timeoutMs: 20000 });
+  assert.equal(r.code, 0, r.stderr);
+  assertRecording(out, 25);
+  const p = await publishing;
+  assert.equal(p.code, 0, p.stderr);
+});
+
+test('FFmpeg publishes to nginx-rtmp and the client plays it', { skip }, async () => {
+  const url = `rtmp://127.0.0.1:${port}/live/fromffmpeg`;
+  const stop = new AbortController();
+  const publishing = publish(url, flv, { realtime: true, timeoutMs: 30000, signal: stop.signal }).catch(() => {});
+  await sleep(1200);
+  const out = path.join(fixtures, 'nginx-client-player.flv');
+  const r = await runCli(['play', url, out, '--duration', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  assertRecording(out, 25);
+  stop.abort();
+  await publishing;
+});
