@@ -303,3 +303,84 @@ export declare const amf: {
   decodeAmf3Data(buf: Buffer): DataMessage;
   amfType(value: AmfValue): string;
 };
+
+/** The parts of rtmp://host[:port]/app[/instance]/stream. */
+export interface RtmpUrl {
+  host: string;
+  port: number;
+  /** Every path segment but the last. */
+  app: string;
+  /** The last path segment, with its query string. */
+  stream: string;
+  tcUrl: string;
+}
+
+/** Splits an rtmp:// URL; throws a TypeError (code ERR_INVALID_URL) for anything else. */
+export declare function parseRtmpUrl(url: string): RtmpUrl;
+
+/** An onStatus/_result info object. */
+export interface StatusInfo {
+  level?: string;
+  code: string;
+  description?: string;
+  [key: string]: AmfValue;
+}
+
+/**
+ * An RTMP client: connect by URL, then publish or play. Commands are matched to their
+ * `_result`/`_error` by transaction id; failures reject with a code
+ * (ERR_RTMP_COMMAND, ERR_RTMP_PUBLISH, ERR_RTMP_PLAY, ERR_RTMP_TIMEOUT, ERR_RTMP_CLOSED,
+ * or the socket's, e.g. ECONNREFUSED) and an `info` when the server sent one.
+ */
+export declare class RtmpClient extends EventEmitter {
+  session: Session | null;
+  /** The message stream id createStream returned. */
+  streamId: number;
+  url?: RtmpUrl;
+  connect(url: string, options?: { timeoutMs?: number; flashVer?: string }): Promise<StatusInfo>;
+  /** releaseStream, FCPublish, createStream, publish; resolves on NetStream.Publish.Start. */
+  publish(name?: string, type?: 'live' | 'record' | 'append'): Promise<StatusInfo>;
+  /** createStream, play; resolves on NetStream.Play.Start. */
+  play(name?: string, options?: { start?: number }): Promise<StatusInfo>;
+  sendAudio(data: Buffer | Uint8Array, timestamp: number): boolean;
+  sendVideo(data: Buffer | Uint8Array, timestamp: number): boolean;
+  sendData(data: Buffer | AmfValue[], timestamp?: number): boolean;
+  /** Resolves once what was sent has been written to the socket. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+  on(event: 'audio' | 'video', listener: (data: Buffer, timestamp: number) => void): this;
+  on(event: 'data', listener: (msg: DataMessage, data: Buffer, timestamp: number) => void): this;
+  on(event: 'status', listener: (info: StatusInfo) => void): this;
+  on(event: 'command', listener: (cmd: Command) => void): this;
+  on(event: 'error', listener: (err: RtmpError) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** One FLV tag. */
+export interface FlvTag {
+  /** 8 audio, 9 video, 18 script data. */
+  type: number;
+  timestamp: number;
+  size: number;
+  data: Buffer;
+  offset: number;
+}
+
+/** Reads an FLV file or buffer into its tags; throws (code ERR_FLV_FORMAT) on a malformed file. */
+export declare function readFlv(bufferOrPath: Buffer | Uint8Array | string): {
+  version: number;
+  hasAudio: boolean;
+  hasVideo: boolean;
+  tags: FlvTag[];
+};
+
+/** Writes received messages into an FLV file (header, tags, PreviousTagSize fields). */
+export declare class FlvWriter {
+  constructor(path: string, options?: { hasAudio?: boolean; hasVideo?: boolean });
+  readonly bytes: number;
+  readonly tags: number;
+  /** Appends a message; `@setDataFrame` data messages are written as `onMetaData`. */
+  write(type: number, timestamp: number, data: Buffer): void;
+  close(): void;
+}
