@@ -330,7 +330,7 @@ export interface StatusInfo {
  * An RTMP client: connect by URL, then publish or play. Commands are matched to their
  * `_result`/`_error` by transaction id; failures reject with a code
  * (ERR_RTMP_COMMAND, ERR_RTMP_PUBLISH, ERR_RTMP_PLAY, ERR_RTMP_TIMEOUT, ERR_RTMP_CLOSED,
- * or the socket's, e.g. ECONNREFUSED) and an `info` when the server sent one.
+ * ERR_RTMP_SOCKET) and an `info` when the server sent one. Its socket runs natively.
  */
 export declare class RtmpClient extends EventEmitter {
   session: Session | null;

@@ -136,7 +136,7 @@ test('the CLI exits with codes scripts can use', async (t) => {
   const closed = await freePort();
   const refused = await runCli(['play', `rtmp://127.0.0.1:${closed}/live/x`, '/tmp/o.flv']);
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /ECONNREFUSED/);
+  assert.match(refused.stderr, /refused/i);
   assert.equal((await runCli(['publish', '/nonexistent.flv', `rtmp://127.0.0.1:${closed}/live/x`])).code, 4, 'missing file');
   const server = await startLive();
   t.after(() => server.close());

@@ -1,13 +1,13 @@
 'use strict';
 
 // RtmpClient: connect by URL, publish or play, with Promises for the command flow
-// (transactions matched by id) and events for what arrives. The handshake and the
-// chunk layer run in the native core over a net.Socket (rtmpSession in client mode).
+// (transactions matched by id) and events for what arrives. The socket, the handshake
+// and the chunk layer run natively on the package's tokio runtime (NativeClient).
 
-const net = require('node:net');
-const { EventEmitter, once } = require('node:events');
-const { rtmpSession } = require('./detached.js');
-const { rtmpError } = require('./errors.js');
+const { EventEmitter } = require('node:events');
+const { NativeClient } = require('../binding.js');
+const { nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY } = require('./server.js');
+const { fromNative, rtmpError } = require('./errors.js');
 
 const DEFAULT_PORT = 1935;
 /** The chunk stream publish/play commands and their media go on (stream-level). */
@@ -59,13 +59,31 @@ class RtmpClient extends EventEmitter {
   async connect(url, { timeoutMs = 10000, flashVer = FLASH_VER } = {}) {
     this.url = parseRtmpUrl(url);
     const { host, port, app, tcUrl } = this.url;
-    const sock = net.connect(port, host);
-    this.sock = sock;
     const ready = new Promise((resolve, reject) => {
-      sock.once('error', (err) => reject(Object.assign(err, { code: err.code || 'ERR_RTMP_SOCKET' })));
-      this.session = rtmpSession(sock, true, (session) => resolve(session));
+      const native = new NativeClient((kind, _id, handle, data, meta, errorMessage, errorCode) => {
+        if (kind === EVENT_CONNECTION) {
+          this.session = nativeSession(handle, { isClient: true });
+          this.sock = this.session.sock;
+        } else if (kind === EVENT_READY) {
+          resolve(this.session);
+        } else if (kind === EVENT_BATCH) {
+          if (this.session) this.session._onBatch(data, meta);
+        } else if (kind === EVENT_CLOSE) {
+          native.setRef(false);
+          const err = errorMessage ? rtmpError(errorCode, errorMessage) : null;
+          if (this.session) closeNativeSession(this.session, err);
+          reject(err || rtmpError('ERR_RTMP_CLOSED', `${host}:${port} closed the connection`));
+        }
+      });
+      try {
+        native.connect(host, port);
+      } catch (err) {
+        native.setRef(false);
+        reject(fromNative(err));
+      }
     });
     const session = await withTimeout(ready, timeoutMs, `connecting to ${host}:${port}`);
+    const sock = this.sock;
     sock.on('error', (err) => this._fail(err));
     session.on('error', (err) => this._fail(err));
     session.on('close', () => this._onClose());
@@ -129,18 +147,19 @@ class RtmpClient extends EventEmitter {
     return this.session.sendData(data, timestamp, this.streamId);
   }
 
-  /** Resolves once what was sent has been written to the socket. */
-  drain() {
-    if (!this.sock || this.sock.writableLength === 0) return Promise.resolve();
-    return once(this.sock, 'drain');
+  /** Resolves once what was queued has been written to the socket (or it closed). */
+  async drain() {
+    while (this.session && !this.session.closed && this.session.queuedBytes > 0) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /** Ends the stream (FCUnpublish/deleteStream when publishing) and the connection. */
   async close() {
     if (!this.session || this.session.closed) return;
     if (this.streamId) this._send('deleteStream', { cmdObj: null, streamId: this.streamId });
-    const closed = once(this.sock, 'close');
-    this.sock.end();
+    const closed = new Promise((resolve) => this.session.once('close', resolve));
+    this.session.end();
     await closed;
   }
 

@@ -10,6 +10,7 @@ const { fromNative, rtmpError } = require('./errors.js');
 const EVENT_CONNECTION = 0;
 const EVENT_BATCH = 1;
 const EVENT_CLOSE = 2;
+const EVENT_READY = 3;
 
 /**
  * The `sock` of a natively driven session: what apps use of a net.Socket.
@@ -64,6 +65,23 @@ class SessionSocket extends EventEmitter {
   unref() {
     return this;
   }
+}
+
+/**
+ * A session driven natively (accepted by a server or opened by NativeClient).
+ * @param {object} native - the NativeSession handle
+ * @param {{ isClient: boolean, onUnhandledError?: (err: Error, session: Session) => void }} opts
+ */
+function nativeSession(native, { isClient, onUnhandledError }) {
+  const sock = new SessionSocket(native);
+  return new Session({ native, sock, flush() {}, onUnhandledError }, { isClient });
+}
+
+/** Ends a natively driven session: 'error' (if any) and 'close' on it and its sock. */
+function closeNativeSession(session, err) {
+  session._onClose(err);
+  session.sock.destroyed = true;
+  session.sock.emit('close', Boolean(err));
 }
 
 /**
@@ -199,16 +217,13 @@ class RtmpServer extends EventEmitter {
   }
 
   _onConnection(id, native) {
-    const sock = new SessionSocket(native);
-    const transport = {
-      native,
-      sock,
-      flush() {},
-      onUnhandledError: (err, session) => {
-        if (this.listenerCount('clientError') > 0) this.emit('clientError', err, session);
+    const session = nativeSession(native, {
+      isClient: false,
+      onUnhandledError: (err, s) => {
+        if (this.listenerCount('clientError') > 0) this.emit('clientError', err, s);
       },
-    };
-    const session = new Session(transport, { isClient: false });
+    });
+    const sock = session.sock;
     this._sessions.set(id, session);
     this._closeEmitted = false;
     this._updateRef();
@@ -222,10 +237,7 @@ class RtmpServer extends EventEmitter {
     const session = this._sessions.get(id);
     if (!session) return;
     this._sessions.delete(id);
-    const err = errorMessage ? rtmpError(errorCode, errorMessage) : null;
-    session._onClose(err);
-    session.sock.destroyed = true;
-    session.sock.emit('close', Boolean(err));
+    closeNativeSession(session, errorMessage ? rtmpError(errorCode, errorMessage) : null);
     this._updateRef();
     this._maybeClosed();
   }
@@ -246,4 +258,4 @@ function rtmpServer() {
   };
 }
 
-module.exports = { rtmpServer, RtmpServer, SessionSocket };
+module.exports = { rtmpServer, RtmpServer, SessionSocket, nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY };

@@ -2,6 +2,7 @@
 //! conversion and error mapping. No protocol logic lives here.
 
 pub mod amf;
+mod client;
 mod server;
 mod session;
 

@@ -21,10 +21,11 @@ use crate::runtime::{
 const EVENT_CONNECTION: u32 = 0;
 const EVENT_BATCH: u32 = 1;
 const EVENT_CLOSE: u32 = 2;
+const EVENT_READY: u32 = 3;
 
 /// Callback arguments: (kind, connection id, session, payloads, meta, error message,
 /// error code).
-type EventArgs = FnArgs<(
+pub(crate) type EventArgs = FnArgs<(
     u32,
     u32,
     Option<NativeSession>,
@@ -34,20 +35,29 @@ type EventArgs = FnArgs<(
     Option<String>,
 )>;
 
-enum ServerEvent {
+pub(crate) enum ServerEvent {
     Connection(ConnectionHandle),
+    Ready(u64),
     Batch(u64, Batch),
     Closed(u64, Option<RuntimeError>),
 }
 
-type EventFn = ThreadsafeFunction<ServerEvent, (), EventArgs, Status, false>;
+pub(crate) type EventFn = ThreadsafeFunction<ServerEvent, (), EventArgs, Status, false>;
 
-struct TsfnSink(Arc<EventFn>);
+/// Delivers runtime events to a JS callback.
+pub(crate) struct TsfnSink(pub(crate) Arc<EventFn>);
 
 impl EventSink for TsfnSink {
     fn connection(&self, conn: ConnectionHandle) {
         self.0.call(
             ServerEvent::Connection(conn),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }
+
+    fn ready(&self, conn_id: u64) {
+        self.0.call(
+            ServerEvent::Ready(conn_id),
             ThreadsafeFunctionCallMode::NonBlocking,
         );
     }
@@ -69,8 +79,9 @@ impl EventSink for TsfnSink {
 
 /// Converts one event into callback arguments on the JS thread. The batch's permit
 /// is released here: the batch is then in JS's hands.
-fn event_args(event: ServerEvent) -> EventArgs {
+pub(crate) fn event_args(event: ServerEvent) -> EventArgs {
     match event {
+        ServerEvent::Ready(id) => (EVENT_READY, id as u32, None, None, None, None, None),
         ServerEvent::Connection(c) => (
             EVENT_CONNECTION,
             c.id() as u32,
@@ -117,7 +128,7 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
-    fn config(&self) -> ServerConfig {
+    pub(crate) fn config(&self) -> ServerConfig {
         let d = ServerConfig::default();
         let l = Limits::default();
         ServerConfig {
@@ -156,6 +167,26 @@ pub struct AddressInfo {
     pub address: String,
     pub family: String,
     pub port: u32,
+}
+
+/// Whether pending events of `events` keep the Node process alive.
+pub(crate) fn set_tsfn_ref(env: &Env, events: &EventFn, referenced: bool) -> napi::Result<()> {
+    let raw = events.raw();
+    // SAFETY: called on the JS thread with its env; `raw` lives as long as `events`.
+    let status = unsafe {
+        if referenced {
+            napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
+        } else {
+            napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
+        }
+    };
+    if status == napi::sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason(
+            "cannot change the reference of the event callback",
+        ))
+    }
 }
 
 /// A native RTMP listener.
@@ -221,21 +252,6 @@ impl NativeServer {
     /// Whether pending events keep the Node process alive (`server.ref()/unref()`).
     #[napi(catch_unwind)]
     pub fn set_ref(&mut self, env: Env, referenced: bool) -> napi::Result<()> {
-        let raw = self.events.raw();
-        // SAFETY: called on the JS thread with its env; `raw` lives as long as `events`.
-        let status = unsafe {
-            if referenced {
-                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
-            } else {
-                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
-            }
-        };
-        if status == napi::sys::Status::napi_ok {
-            Ok(())
-        } else {
-            Err(napi::Error::from_reason(
-                "cannot change the reference of the event callback",
-            ))
-        }
+        set_tsfn_ref(&env, &self.events, referenced)
     }
 }

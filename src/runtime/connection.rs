@@ -282,10 +282,11 @@ impl ConnectionHandle {
 pub(super) async fn serve(
     id: u64,
     stream: TcpStream,
+    role: Role,
     config: ServerConfig,
     sink: Arc<dyn EventSink>,
 ) {
-    let outcome = tokio::spawn(run(id, stream, config, sink.clone())).await;
+    let outcome = tokio::spawn(run(id, stream, role, config, sink.clone())).await;
     let error = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e),
@@ -308,6 +309,7 @@ fn panic_message(join: tokio::task::JoinError) -> String {
 async fn run(
     id: u64,
     stream: TcpStream,
+    role: Role,
     config: ServerConfig,
     sink: Arc<dyn EventSink>,
 ) -> Result<(), RuntimeError> {
@@ -323,7 +325,7 @@ async fn run(
         local,
         config,
         state: Mutex::new(ConnState {
-            session: Session::new(Role::Server, config.limits, 0, &random),
+            session: Session::new(role, config.limits, 0, &random),
             queue: SendQueue::new(config.send_queue_limit),
         }),
         wake_writer: Notify::new(),
@@ -370,6 +372,13 @@ async fn read_loop(
     let mut input = BytesMut::new();
     let mut batch = BatchBuilder::default();
     let mut established = false;
+    // A client writes C0+C1 before reading anything.
+    {
+        let mut state = handle.state();
+        state.session.poll(&mut input, 0)?;
+        state.flush();
+    }
+    handle.shared.wake_writer.notify_one();
     loop {
         let readable = reader.readable();
         if established {
@@ -406,7 +415,10 @@ async fn read_loop(
             };
             match event {
                 None => break,
-                Some(Event::HandshakeDone) => established = true,
+                Some(Event::HandshakeDone) => {
+                    established = true;
+                    sink.ready(handle.id());
+                }
                 Some(Event::Message(msg)) => {
                     if !handle.relay(&msg) {
                         continue;

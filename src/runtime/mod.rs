@@ -13,7 +13,7 @@ pub use config::ServerConfig;
 pub use connection::ConnectionHandle;
 pub use error::RuntimeError;
 pub use relay::{Hub, HubStats};
-pub use server::{bind, ServerHandle};
+pub use server::{bind, connect, ServerHandle};
 
 use std::sync::OnceLock;
 
@@ -21,6 +21,8 @@ use std::sync::OnceLock;
 pub trait EventSink: Send + Sync + 'static {
     /// A connection was accepted (before its handshake).
     fn connection(&self, conn: ConnectionHandle);
+    /// The handshake completed: messages may be sent.
+    fn ready(&self, conn_id: u64);
     /// Messages arrived on a connection. The batch's permit bounds how many batches of
     /// one connection are in flight: drop it once the batch is delivered.
     fn batch(&self, conn_id: u64, batch: Batch);

@@ -4,11 +4,12 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::connection::serve;
 use super::{tokio_handle, EventSink, RuntimeError, ServerConfig};
+use crate::proto::handshake::Role;
 
 /// A listening server. Dropping it or calling [`ServerHandle::close`] stops accepting;
 /// accepted connections run on until they end.
@@ -34,6 +35,39 @@ impl Drop for ServerHandle {
     }
 }
 
+/// A process-wide unique id for a connection (server or client side).
+fn next_connection_id() -> u64 {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Connects to an RTMP server and runs a client session on the package's tokio
+/// runtime; everything is reported to `sink` (a failed connect as `closed` with the
+/// error, without a `connection` first). Returns the connection id.
+pub fn connect(
+    addr: SocketAddr,
+    config: ServerConfig,
+    sink: Arc<dyn EventSink>,
+) -> Result<u64, RuntimeError> {
+    let rt = tokio_handle()?;
+    let id = next_connection_id();
+    rt.spawn(async move {
+        let connecting =
+            tokio::time::timeout(config.handshake_timeout, TcpStream::connect(addr)).await;
+        match connecting {
+            Ok(Ok(stream)) => serve(id, stream, Role::Client, config, sink).await,
+            Ok(Err(e)) => sink.closed(id, Some(RuntimeError::Io(e))),
+            Err(_) => sink.closed(
+                id,
+                Some(RuntimeError::HandshakeTimeout(
+                    config.handshake_timeout.as_millis(),
+                )),
+            ),
+        }
+    });
+    Ok(id)
+}
+
 /// Binds `addr` (synchronously, so errors are reported to the caller at once) and
 /// starts accepting connections on the package's tokio runtime.
 pub fn bind(
@@ -51,7 +85,6 @@ pub fn bind(
     };
     let (stop, mut stopped) = watch::channel(false);
     rt.spawn(async move {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         loop {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -59,8 +92,8 @@ pub fn bind(
             };
             match accepted {
                 Ok((stream, _)) => {
-                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(serve(id, stream, config, sink.clone()));
+                    let id = next_connection_id();
+                    tokio::spawn(serve(id, stream, Role::Server, config, sink.clone()));
                 }
                 // Per-connection accept errors (EMFILE, ECONNABORTED) must not stop
                 // the server; back off briefly.

@@ -24,6 +24,7 @@ impl EventSink for Recorder {
     fn connection(&self, conn: ConnectionHandle) {
         self.connections.lock().unwrap().push(conn);
     }
+    fn ready(&self, _conn_id: u64) {}
     fn batch(&self, _conn_id: u64, batch: Batch) {
         self.batches.lock().unwrap().push(batch);
     }
