@@ -7,9 +7,9 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
 import path from 'node:path';
 import { ffmpegPath, makeFlv } from './helpers/ffmpeg.mjs';
+import { freePort, runCommand } from './helpers/process.mjs';
 
 const require = createRequire(import.meta.url);
 const { RtmpClient, readFlv } = require('../index.js');
@@ -19,39 +19,11 @@ const fixtures = path.join(here, 'fixtures');
 const cli = path.join(here, '..', 'bin', 'rtmpapi.js');
 const digest = (b) => createHash('sha1').update(b).digest('hex');
 let flv;
+const runCli = (args) => runCommand(process.execPath, [cli, ...args]);
 
 before(async () => {
   flv = await makeFlv(path.join(fixtures, 'client.flv'), { seconds: 3, fps: 25, gop: 25 });
 });
-
-/** Runs the CLI; resolves { code, stdout, stderr }. */
-function runCli(args, timeoutMs = 30000) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A free loopback port (for servers that cannot report theirs). */
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 async function startLive() {
   const server = createLiveServer({ quiet: true });

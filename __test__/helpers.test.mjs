@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { after, describe, test } from 'node:test'
 import { ffmpegPath, makeFlv, makeLargeKeyframeFlv, ONE_MB, publish } from './helpers/ffmpeg.mjs'
 import { isKeyframe, readFlv, summarize } from './helpers/flv.mjs'
+import { freePort } from './helpers/process.mjs'
 
 const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url))
 
@@ -126,15 +127,6 @@ describe('FFmpeg fixtures', { timeout: 60_000 }, () => {
 describe('publish', { timeout: 60_000 }, () => {
   const spawned = []
   after(() => { for (const c of spawned) c.kill('SIGKILL') })
-
-  /** A free loopback port (bound then released). */
-  async function freePort() {
-    const srv = net.createServer().listen(0, '127.0.0.1')
-    await new Promise((r) => srv.once('listening', r))
-    const { port } = srv.address()
-    await new Promise((r) => srv.close(r))
-    return port
-  }
 
   test('sends the file through RTMP unchanged (FFmpeg as the listener)', async () => {
     const src = await makeFlv(join(FIXTURES, 'small.flv'))

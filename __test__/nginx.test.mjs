@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFlv, publish, record } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
+import { freePort, runCommand } from './helpers/process.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
@@ -26,14 +27,7 @@ let nginx;
 let port;
 let dir;
 let flv;
-
-async function freePort() {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const p = s.address().port;
-  s.close();
-  return p;
-}
+const runCli = (args) => runCommand(process.execPath, [cli, ...args]);
 
 before(async () => {
   if (missing) return;
@@ -75,21 +69,6 @@ after(() => {
   if (nginx) nginx.kill('SIGKILL');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function runCli(args, timeoutMs = 30000) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 function assertRecording(file, minFrames) {
   const { tags } = readFlv(file);

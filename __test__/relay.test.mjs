@@ -11,6 +11,7 @@ import path from 'node:path';
 import { makeFlv, publish, record, probeFrames } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
 import { connectClient, play, publishName, isVideoKeyframe } from './helpers/rtmp-client.mjs';
+import { runCommand } from './helpers/process.mjs';
 
 const require = createRequire(import.meta.url);
 const { createLiveServer } = require('../examples/server.js');
@@ -172,22 +173,6 @@ function which(tool) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** Runs a player command to completion (killed after `ms`). */
-function runPlayer(cmd, args, ms) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
-
 for (const [tool, args] of [
   ['rtmpdump', (url, out) => ['-q', '-v', '-r', url, '-o', out, '-B', '3']],
   ['gst-launch-1.0', (url, out) => ['-q', 'rtmp2src', `location=${url}`, 'num-buffers=150', '!', 'filesink', `location=${out}`]],
@@ -200,7 +185,7 @@ for (const [tool, args] of [
     const publishing = publish(url, flv, { realtime: true, timeoutMs: 30000, signal: stop.signal }).catch(() => {});
     await sleep(1500);
     const out = path.join(fixtures, `${key}.flv`);
-    const r = await runPlayer(found, args(url, out), 15000);
+    const r = await runCommand(found, args(url, out), { timeoutMs: 15000 });
     stop.abort();
     await publishing;
     assert.equal(r.code, 0, r.stderr);

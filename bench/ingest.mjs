@@ -4,11 +4,11 @@
 // Usage: node bench/ingest.mjs [--runs N] [--server "CMD"] [--json]   (see bench/README.md)
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ffmpegPath, makeFlv, publish } from '../__test__/helpers/ffmpeg.mjs'
+import { freePort } from '../__test__/helpers/process.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const FIXTURE = fileURLToPath(new URL('fixtures/ingest-720p25-20M-25s.flv', import.meta.url))
@@ -114,14 +114,6 @@ async function stopServer(child) {
   child.kill('SIGTERM')
   if (await Promise.race([exited.then(() => true), sleep(2000)]) !== true) child.kill('SIGKILL')
   await exited
-}
-
-async function freePort() {
-  const srv = net.createServer().listen(0, '127.0.0.1')
-  await new Promise((r) => srv.once('listening', r))
-  const { port } = srv.address()
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 /** One publish to a running server; returns { wall, cpu }. */

@@ -1,18 +1,17 @@
 //! `NativeClient`: client sessions on the package's tokio runtime. Events reach one JS
 //! callback exactly as a server's do (connection, ready, batch, close).
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::Function;
 use napi::Env;
 use napi_derive::napi;
 
+use super::js_error;
 use super::server::{
-    event_args, set_tsfn_ref, EventArgs, EventFn, ServerEvent, ServerOptions, TsfnSink,
+    event_callback, resolve_addr, set_tsfn_ref, EventArgs, EventFn, ServerOptions, TsfnSink,
 };
-use super::{invalid_arg, js_error};
-use crate::runtime::{self, RuntimeError, ServerConfig};
+use crate::runtime::{self, ServerConfig};
 
 /// Opens client connections; each gets a session like a server's.
 #[napi]
@@ -30,12 +29,8 @@ impl NativeClient {
         on_event: Function<'_, EventArgs, ()>,
         options: Option<ServerOptions>,
     ) -> napi::Result<Self> {
-        let events = on_event
-            .build_threadsafe_function::<ServerEvent>()
-            .callee_handled::<false>()
-            .build_callback(|ctx| Ok(event_args(ctx.value)))?;
         Ok(Self {
-            events: Arc::new(events),
+            events: event_callback(on_event)?,
             config: options.unwrap_or_default().config(),
         })
     }
@@ -44,17 +39,7 @@ impl NativeClient {
     /// A failed connect arrives as a close event with the error.
     #[napi(catch_unwind)]
     pub fn connect(&self, host: String, port: u32) -> napi::Result<u32> {
-        let port =
-            u16::try_from(port).map_err(|_| invalid_arg(format!("port {port} is out of range")))?;
-        let addr: SocketAddr = (host.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|e| js_error(RuntimeError::Io(e)))?
-            .next()
-            .ok_or_else(|| {
-                js_error(RuntimeError::Io(
-                    std::io::ErrorKind::AddrNotAvailable.into(),
-                ))
-            })?;
+        let addr = resolve_addr(&host, port)?;
         let sink = Arc::new(TsfnSink(self.events.clone()));
         let id = runtime::connect(addr, self.config, sink).map_err(js_error)?;
         Ok(id as u32)

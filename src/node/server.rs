@@ -169,6 +169,30 @@ pub struct AddressInfo {
     pub port: u32,
 }
 
+/// Wraps the JS event callback of a server or client in a threadsafe function.
+pub(crate) fn event_callback(on_event: Function<'_, EventArgs, ()>) -> napi::Result<Arc<EventFn>> {
+    let events = on_event
+        .build_threadsafe_function::<ServerEvent>()
+        .callee_handled::<false>()
+        .build_callback(|ctx| Ok(event_args(ctx.value)))?;
+    Ok(Arc::new(events))
+}
+
+/// Resolves `host:port` (a RangeError-like TypeError for a bad port).
+pub(crate) fn resolve_addr(host: &str, port: u32) -> napi::Result<SocketAddr> {
+    let port =
+        u16::try_from(port).map_err(|_| invalid_arg(format!("port {port} is out of range")))?;
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| js_error(RuntimeError::Io(e)))?
+        .next()
+        .ok_or_else(|| {
+            js_error(RuntimeError::Io(
+                std::io::ErrorKind::AddrNotAvailable.into(),
+            ))
+        })
+}
+
 /// Whether pending events of `events` keep the Node process alive.
 pub(crate) fn set_tsfn_ref(env: &Env, events: &EventFn, referenced: bool) -> napi::Result<()> {
     let raw = events.raw();
@@ -206,12 +230,8 @@ impl NativeServer {
         on_event: Function<'_, EventArgs, ()>,
         options: Option<ServerOptions>,
     ) -> napi::Result<Self> {
-        let events = on_event
-            .build_threadsafe_function::<ServerEvent>()
-            .callee_handled::<false>()
-            .build_callback(|ctx| Ok(event_args(ctx.value)))?;
         Ok(Self {
-            events: Arc::new(events),
+            events: event_callback(on_event)?,
             config: options.unwrap_or_default().config(),
             listener: None,
         })
@@ -221,17 +241,7 @@ impl NativeServer {
     /// be bound; the JS face turns that into an 'error' event.
     #[napi(catch_unwind)]
     pub fn listen(&mut self, host: String, port: u32) -> napi::Result<AddressInfo> {
-        let port =
-            u16::try_from(port).map_err(|_| invalid_arg(format!("port {port} is out of range")))?;
-        let addr: SocketAddr = (host.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|e| js_error(RuntimeError::Io(e)))?
-            .next()
-            .ok_or_else(|| {
-                js_error(RuntimeError::Io(
-                    std::io::ErrorKind::AddrNotAvailable.into(),
-                ))
-            })?;
+        let addr = resolve_addr(&host, port)?;
         let sink = Arc::new(TsfnSink(self.events.clone()));
         let handle = runtime::bind(addr, self.config, sink).map_err(js_error)?;
         let local = handle.local_addr();
