@@ -1,0 +1,107 @@
+// Compiled by __test__/types.test.mjs with `tsc --strict --noEmit`: every documented
+// API, typed. A type error fails the test.
+import * as net from 'node:net';
+import {
+  amf,
+  log,
+  rtmpServer,
+  rtmpSession,
+  rtmpQueue,
+  rtmpMessage,
+  rtmpChunk,
+  LiveStream,
+  RtmpClient,
+  parseRtmpUrl,
+  readFlv,
+  FlvWriter,
+  type ChunkObject,
+  type Command,
+  type RtmpError,
+  type Session,
+} from '../../index';
+
+const stream = new LiveStream('live/key', { gopCacheBytes: 1 << 20 });
+
+const server = rtmpServer().createServer(function (this: Session, session: Session) {
+  session.msg.loop(null, {
+    amf0cmd(chunk) {
+      const msg: Command = chunk.chunk.msg;
+      const transId: number | undefined = msg.transId;
+      if (msg.cmd === 'connect') {
+        chunk.sendSetChunkSize(4096);
+        chunk.sendSetWindowSize(2500000);
+        chunk.sendSetPeerBw(2500000, 2);
+        chunk.sendAmf0EncCmdMsg({ cmd: '_result', transId, cmdObj: { fmsVer: 'FMS/3,0,1,123' }, info: { code: 'NetConnection.Connect.Success' } });
+        chunk.sendUserControlMsg(0, 1);
+      } else if (msg.cmd === 'publish') {
+        stream.setPublisher(session, chunk.chunk.msgStreamId);
+      } else if (msg.cmd === 'play') {
+        session.sendStreamBegin(chunk.chunk.msgStreamId);
+        session.sendStatus(chunk.chunk.msgStreamId, { code: 'NetStream.Play.Start' });
+        stream.addPlayer(session, chunk.chunk.msgStreamId);
+      }
+    },
+    audio(chunk: ChunkObject<'audio'>) {
+      const data: Buffer = chunk.chunk.data;
+      const ts: number = chunk.chunk.timestamp;
+      chunk.rtmpMsgSend({ msgType: 8, data, msgStreamId: 1, streamId: 4, timestamp: ts });
+    },
+    userControl(chunk) {
+      const e: number = chunk.chunk.msg.eventType;
+      void e;
+    },
+    amf0meta(chunk) {
+      const values = chunk.chunk.msg.dec;
+      void values;
+    },
+  });
+  session.on('error', (err: RtmpError) => console.error(err.code));
+  session.on('close', (hadError: boolean) => void hadError);
+  const ok: boolean = session.sendVideo(Buffer.alloc(1), 0, 1) && session.sendAudio(Buffer.alloc(1)) && session.sendData(['onMetaData', { width: 1 }]);
+  void ok;
+  const q: number = session.queuedBytes + session.dropped.video;
+  void q;
+}, { handshakeTimeoutMs: 5000, maxMessageSize: 1 << 20, sendQueueLimit: 1 << 22 });
+
+server.on('clientError', (err, session) => void [err.code, session.sock.remoteAddress]);
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address) void address.port;
+  server.close();
+});
+server.unref();
+
+const sock = net.connect(1935, '127.0.0.1');
+const s = rtmpSession(sock, true, function () {
+  this.chunk(3).sendAmf0EncCmdMsg({ cmd: 'connect', transId: 1, cmdObj: { app: 'live' } });
+});
+void s.getTs();
+const Q = rtmpQueue(sock);
+Q(4, (data?: Buffer) => void data);
+rtmpMessage({ Q, sock }).loop(null, {});
+rtmpChunk({ sock }).read(null);
+log(true, '1.2.3.4').log('x');
+
+const bytes: Buffer = amf.amf0Encode([1, 'a', { b: null }]);
+const decoded = amf.amf0DecodeOne(bytes);
+const t: string = amf.amfType(decoded.value);
+const cmd: Command = amf.decodeAmf0Cmd(amf.encodeAmf0Cmd({ cmd: 'createStream', transId: 2, cmdObj: null }));
+void [t, cmd];
+
+async function client(): Promise<void> {
+  const url = parseRtmpUrl('rtmp://127.0.0.1/live/key');
+  const c = new RtmpClient();
+  const info = await c.connect(`rtmp://${url.host}:${url.port}/${url.app}/${url.stream}`, { timeoutMs: 1000 });
+  void info.code;
+  await c.publish('key');
+  for (const tag of readFlv('in.flv').tags) {
+    if (tag.type === 9) c.sendVideo(tag.data, tag.timestamp);
+  }
+  await c.drain();
+  await c.close();
+  const w = new FlvWriter('out.flv', { hasAudio: true });
+  c.on('video', (data, ts) => w.write(9, ts, data));
+  c.on('status', (i) => void i.code);
+  w.close();
+}
+void client;
