@@ -55,6 +55,35 @@ export interface UserControlMessage {
   buffLenMs?: number;
 }
 
+/** `chunk.msg` of 'audio' and 'video': the tag header (decoded on first access). */
+export interface MediaHeader {
+  /** Enhanced RTMP ExHeader form. */
+  exHeader: boolean;
+  /** Video: 1 keyframe, 2 inter frame, 3 disposable, 4 generated keyframe, 5 command. */
+  frameType?: number;
+  /** Legacy video codec id (7 AVC). */
+  codecId?: number;
+  avcPacketType?: number;
+  /** Legacy audio: 10 AAC, 2 MP3, ... */
+  soundFormat?: number;
+  soundRate?: number;
+  soundSize?: number;
+  soundType?: number;
+  aacPacketType?: number;
+  /** Legacy AVC/AAC packet type, or the Enhanced RTMP packet type. */
+  packetType?: number;
+  /** Enhanced RTMP FourCC: 'avc1', 'hvc1', 'av01', 'vp09', 'vp08', 'vvc1', 'Opus', 'fLaC', 'ac-3', 'ec-3', 'mp4a', '.mp3'. */
+  fourCc?: string;
+  compositionTime?: number;
+  timestampOffsetNanos?: number;
+  multitrackType?: number;
+  trackId?: number;
+  /** Where the codec data starts in `chunk.data`. */
+  payloadOffset: number;
+  /** The header is shorter than its form requires. */
+  malformed: boolean;
+}
+
 /** `chunk.msg` per handler key. */
 export interface MessageByType {
   setChunkSize: { setChunkSize: number };
@@ -63,8 +92,8 @@ export interface MessageByType {
   userControl: UserControlMessage;
   setWindowSize: { windowSize: number };
   setPeerBw: { peerBw: number; lType: number };
-  audio: Record<string, never>;
-  video: Record<string, never>;
+  audio: MediaHeader;
+  video: MediaHeader;
   amf3meta: DataMessage;
   amf3sobject: Record<string, never>;
   amf3cmd: Command;
@@ -196,7 +225,7 @@ export declare class Session extends EventEmitter {
   on(event: 'message', listener: (chunk: ChunkObject) => void): this;
   on(event: 'command', listener: (cmd: Command, chunk: ChunkObject) => void): this;
   on(event: 'data', listener: (data: DataMessage, chunk: ChunkObject) => void): this;
-  on(event: 'audio' | 'video', listener: (msg: Record<string, never>, chunk: ChunkObject) => void): this;
+  on(event: 'audio' | 'video', listener: (msg: MediaHeader, chunk: ChunkObject) => void): this;
   on(event: 'error', listener: (err: RtmpError) => void): this;
   on(event: 'close', listener: (hadError: boolean) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ffmpegPath, makeFlv } from './helpers/ffmpeg.mjs';
 import { freePort, runCommand } from './helpers/process.mjs';
+import { startIngestServer } from './helpers/ingest-server.mjs';
 
 const require = createRequire(import.meta.url);
 const { RtmpClient, readFlv } = require('../index.js');
@@ -120,4 +121,45 @@ test('the CLI exits with codes scripts can use', async (t) => {
   assert.equal(busy.code, 3, busy.stderr);
   assert.match(busy.stderr, /BadName/);
   await first.close();
+});
+
+test('Enhanced RTMP (HEVC with FourCC headers) passes through servers with every header field decoded', async (t) => {
+  const frames = [
+    Buffer.from([0x90, ...Buffer.from('hvc1'), 0x01, 0x02]), // keyframe, SequenceStart
+    Buffer.from([0x91, ...Buffer.from('hvc1'), 0x00, 0x00, 0x21, 0xaa]), // keyframe, CodedFrames, CTS 33
+    Buffer.from([0xa3, ...Buffer.from('hvc1'), 0xbb]), // inter frame, CodedFramesX
+    Buffer.from([0xa7, 0x02, 0x0f, 0x42, 0x40, 0x03, ...Buffer.from('hvc1'), 0xcc]), // ModEx 1,000,000 ns
+  ];
+  // A server whose handlers see every message: the headers decode in chunk.msg.
+  const ingest = await startIngestServer();
+  t.after(() => ingest.close());
+  const toIngest = new RtmpClient();
+  await toIngest.connect(`rtmp://127.0.0.1:${ingest.port}/live/hevc`);
+  await toIngest.publish();
+  frames.forEach((f, i) => toIngest.sendVideo(f, i * 40));
+  while (ingest.messages.filter((m) => m.type === 'video').length < frames.length) await new Promise((r) => setTimeout(r, 10));
+  await toIngest.close();
+  const h = ingest.messages.filter((m) => m.type === 'video').map((m) => ({ ...m.msg }));
+  assert.deepEqual([h[0].exHeader, h[0].frameType, h[0].packetType, h[0].fourCc, h[0].payloadOffset], [true, 1, 0, 'hvc1', 5]);
+  assert.deepEqual([h[1].packetType, h[1].compositionTime, h[1].payloadOffset], [1, 33, 8]);
+  assert.deepEqual([h[2].frameType, h[2].packetType, h[2].compositionTime, h[2].payloadOffset], [2, 3, undefined, 5]);
+  assert.deepEqual([h[3].timestampOffsetNanos, h[3].packetType, h[3].fourCc, h[3].payloadOffset], [1000000, 3, 'hvc1', 10]);
+
+  // The live server relays them natively, byte-exact, the sequence start first.
+  const live = await startLive();
+  t.after(() => live.close());
+  const url = `rtmp://127.0.0.1:${live.address().port}/live/hevc`;
+  const player = new RtmpClient();
+  await player.connect(url);
+  await player.play();
+  const relayed = [];
+  player.on('video', (data) => relayed.push(Buffer.from(data)));
+  const publisher = new RtmpClient();
+  await publisher.connect(url);
+  await publisher.publish();
+  frames.forEach((f, i) => publisher.sendVideo(f, i * 40));
+  while (relayed.length < frames.length) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(relayed, frames);
+  await publisher.close();
+  await player.close();
 });

@@ -139,6 +139,11 @@ test('payloads arrive byte for byte', async () => {
     await server.closed;
     assert.deepEqual(server.errors, []);
     assertSamePayloads(server.messages, flvPath);
+    const [config, key] = server.messages.filter((m) => m.type === 'video');
+    assert.deepEqual([config.msg.frameType, config.msg.codecId, config.msg.avcPacketType], [1, 7, 0], 'AVC sequence header');
+    assert.deepEqual([key.msg.frameType, key.msg.avcPacketType, key.msg.payloadOffset], [1, 1, 5], 'AVC keyframe NALUs');
+    const aac = server.messages.find((m) => m.type === 'audio');
+    assert.deepEqual([aac.msg.soundFormat, aac.msg.aacPacketType, aac.msg.payloadOffset], [10, 0, 2], 'AAC sequence header');
   } finally {
     await server.close();
   }

@@ -24,6 +24,36 @@ const TYPE_TEXT = {
   22: 'agg',
 };
 
+/**
+ * The tag header of an audio or video message, decoded natively on first access
+ * (apps that never read `chunk.msg` of media pay nothing): legacy fields (soundFormat,
+ * soundRate, soundSize, soundType, aacPacketType; frameType, codecId, avcPacketType,
+ * compositionTime) and Enhanced RTMP ones (exHeader, packetType, fourCc,
+ * timestampOffsetNanos, multitrackType, trackId), and payloadOffset: where the codec
+ * data starts in `chunk.data`.
+ */
+function lazyMediaHeader(type, data) {
+  let header;
+  const decode = () => {
+    if (!header) {
+      header = native.decodeMediaHeader(type, data);
+      if (!header.exHeader && header.packetType !== undefined) {
+        header[type === 9 ? 'avcPacketType' : 'aacPacketType'] = header.packetType;
+      }
+    }
+    return header;
+  };
+  const msg = {};
+  for (const key of MEDIA_FIELDS) {
+    Object.defineProperty(msg, key, { enumerable: true, configurable: true, get: () => decode()[key] });
+  }
+  return msg;
+}
+
+const MEDIA_FIELDS = ['exHeader', 'frameType', 'codecId', 'avcPacketType', 'soundFormat', 'soundRate', 'soundSize',
+  'soundType', 'aacPacketType', 'packetType', 'fourCc', 'compositionTime', 'timestampOffsetNanos', 'multitrackType',
+  'trackId', 'payloadOffset', 'malformed'];
+
 /** User control event types (§7.1.7) whose 4-byte field is a timestamp. */
 const PING_EVENTS = new Set([6, 7]);
 
@@ -56,6 +86,9 @@ function decodeMessage(type, data) {
       return { windowSize: data.readUInt32BE(0) };
     case 6:
       return { peerBw: data.readUInt32BE(0), lType: data[4] };
+    case 8:
+    case 9:
+      return lazyMediaHeader(type, data);
     case 15:
       return native.decodeAmf3Data(data);
     case 17:

@@ -3,6 +3,7 @@
 
 pub mod amf;
 mod client;
+mod media;
 mod server;
 mod session;
 

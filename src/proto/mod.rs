@@ -11,6 +11,7 @@ pub mod media;
 pub mod message;
 pub mod outbound;
 pub mod session;
+pub mod tag_header;
 
 pub use error::ProtoError;
 pub use limits::Limits;

@@ -1,0 +1,76 @@
+//! Audio/video tag headers for JS (`chunk.chunk.msg` of 'audio' and 'video').
+
+use napi_derive::napi;
+
+use crate::proto::tag_header::{audio_header, video_header, TagHeader};
+
+/// A decoded audio or video tag header; absent fields do not apply to the form.
+#[napi(object)]
+pub struct MediaHeader {
+    pub ex_header: bool,
+    pub frame_type: Option<u32>,
+    pub codec_id: Option<u32>,
+    pub sound_format: Option<u32>,
+    pub sound_rate: Option<u32>,
+    pub sound_size: Option<u32>,
+    pub sound_type: Option<u32>,
+    pub packet_type: Option<u32>,
+    pub four_cc: Option<String>,
+    pub composition_time: Option<i32>,
+    pub timestamp_offset_nanos: Option<u32>,
+    pub multitrack_type: Option<u32>,
+    pub track_id: Option<u32>,
+    pub payload_offset: u32,
+    /// True when the header is shorter than its form requires.
+    pub malformed: bool,
+}
+
+impl From<TagHeader> for MediaHeader {
+    fn from(h: TagHeader) -> Self {
+        let n = |v: Option<u8>| v.map(u32::from);
+        Self {
+            ex_header: h.ex_header,
+            frame_type: n(h.frame_type),
+            codec_id: n(h.codec_id),
+            sound_format: n(h.sound_format),
+            sound_rate: n(h.sound_rate),
+            sound_size: n(h.sound_size),
+            sound_type: n(h.sound_type),
+            packet_type: n(h.packet_type),
+            four_cc: h.fourcc.map(|f| String::from_utf8_lossy(&f).into_owned()),
+            composition_time: h.composition_time,
+            timestamp_offset_nanos: h.timestamp_offset_nanos,
+            multitrack_type: n(h.multitrack_type),
+            track_id: n(h.track_id),
+            payload_offset: h.payload_offset as u32,
+            malformed: false,
+        }
+    }
+}
+
+/// Decodes the tag header of an audio (8) or video (9) payload.
+#[napi(catch_unwind)]
+pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
+    let decoded = if type_id == 9 {
+        video_header(data)
+    } else {
+        audio_header(data)
+    };
+    decoded.map(MediaHeader::from).unwrap_or(MediaHeader {
+        ex_header: false,
+        frame_type: None,
+        codec_id: None,
+        sound_format: None,
+        sound_rate: None,
+        sound_size: None,
+        sound_type: None,
+        packet_type: None,
+        four_cc: None,
+        composition_time: None,
+        timestamp_offset_nanos: None,
+        multitrack_type: None,
+        track_id: None,
+        payload_offset: 0,
+        malformed: true,
+    })
+}
