@@ -3,7 +3,7 @@
 
 pub mod amf;
 mod client;
-mod media;
+pub mod media;
 mod server;
 mod session;
 
