@@ -213,6 +213,8 @@ export declare class Session extends EventEmitter {
   sendVideo(data: Buffer | Uint8Array, timestamp?: number, msgStreamId?: number): boolean;
   /** Data (type 18) on chunk stream 5: AMF0 bytes, or values to encode (e.g. ['onMetaData', {...}]). */
   sendData(data: Buffer | AmfValue[], timestamp?: number, msgStreamId?: number): boolean;
+  /** An aggregate message (type 22) of parts, timestamped with the first part's; receivers get the parts as their own messages. */
+  sendAggregate(parts: { type: number; timestamp: number; data: Buffer }[], msgStreamId?: number): boolean;
   /** A command (AMF0, type 20), by default on chunk stream 3, message stream 0. */
   sendCommand(cmd: Command, options?: { msgStreamId?: number; csid?: number; timestamp?: number }): boolean;
   /** `onStatus` on a message stream; `info` is merged over `{ level: 'status' }`. */

@@ -163,3 +163,20 @@ test('Enhanced RTMP (HEVC with FourCC headers) passes through servers with every
   await publisher.close();
   await player.close();
 });
+
+test('an aggregate message reaches the handlers as its sub-messages, each with its timestamp', async (t) => {
+  const ingest = await startIngestServer();
+  t.after(() => ingest.close());
+  const client = new RtmpClient();
+  await client.connect(`rtmp://127.0.0.1:${ingest.port}/live/agg`);
+  await client.publish();
+  client.session.sendAggregate([
+    { type: 9, timestamp: 2000, data: Buffer.from([0x17, 0x01, 0, 0, 0, 0xaa]) },
+    { type: 8, timestamp: 2023, data: Buffer.from([0xaf, 0x01, 0xbb]) },
+  ], client.streamId);
+  while (ingest.messages.filter((m) => m.type === 'audio' || m.type === 'video').length < 2) await new Promise((r) => setTimeout(r, 10));
+  const got = ingest.messages.filter((m) => m.type === 'audio' || m.type === 'video').map((m) => [m.type, m.timestamp, [...m.data]]);
+  assert.deepEqual(got, [['video', 2000, [0x17, 0x01, 0, 0, 0, 0xaa]], ['audio', 2023, [0xaf, 0x01, 0xbb]]]);
+  assert.ok(!ingest.messages.some((m) => m.type === 'agg'));
+  await client.close();
+});

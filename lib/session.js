@@ -10,6 +10,7 @@ const { ChunkObject } = require('./chunk.js');
 const { TYPE_TEXT, decodeMessage } = require('./message.js');
 const { fromNative } = require('./errors.js');
 const amf = require('./amf.js');
+const nativeBinding = require('../binding.js');
 const makeLog = require('./log.js');
 const { makeQueue } = require('./queue.js');
 
@@ -147,6 +148,16 @@ class Session extends EventEmitter {
   sendData(data, timestamp = 0, msgStreamId = 1) {
     const payload = Buffer.isBuffer(data) ? data : amf.amf0Encode(data);
     return this._send((n) => n.sendMessage(DATA_CSID, 18, msgStreamId >>> 0, timestamp >>> 0, payload));
+  }
+
+  /**
+   * Sends an aggregate message (type 22) of audio/video/data parts
+   * `[{ type, timestamp, data }]`, timestamped with the first part's.
+   */
+  sendAggregate(parts, msgStreamId = 1) {
+    if (!Array.isArray(parts) || parts.length === 0) throw new TypeError('sendAggregate needs a non-empty array of { type, timestamp, data }');
+    const payload = nativeBinding.buildAggregate(parts);
+    return this._send((n) => n.sendMessage(VIDEO_CSID, 22, msgStreamId >>> 0, parts[0].timestamp >>> 0, payload));
   }
 
   /**

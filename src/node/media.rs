@@ -74,3 +74,23 @@ pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
         malformed: true,
     })
 }
+
+/// One sub-message of an aggregate to build.
+#[napi(object)]
+pub struct AggregatePart {
+    /// 8 audio, 9 video, 18 data.
+    pub r#type: u32,
+    pub timestamp: u32,
+    pub data: napi::bindgen_prelude::Buffer,
+}
+
+/// Builds an aggregate message payload (type 22, RTMP 1.0 §7.1.6); send it with the
+/// first part's timestamp.
+#[napi(catch_unwind)]
+pub fn build_aggregate(parts: Vec<AggregatePart>) -> napi::bindgen_prelude::Buffer {
+    let list: Vec<(u8, u32, &[u8])> = parts
+        .iter()
+        .map(|p| (p.r#type as u8, p.timestamp, &p.data[..]))
+        .collect();
+    crate::proto::aggregate::build(&list).to_vec().into()
+}

@@ -20,6 +20,9 @@ pub enum ProtoError {
     /// A protocol control or user control message is shorter than its fixed layout.
     #[error("message: {what} payload too short ({len} bytes)")]
     ShortControlMessage { what: &'static str, len: usize },
+    /// §7.1.6: an aggregate message whose sub-message headers overrun its payload.
+    #[error("message: malformed aggregate message (sub-message at byte {at} overruns it)")]
+    MalformedAggregate { at: usize },
     /// A limit of [`crate::proto::Limits`] was exceeded by the peer.
     #[error("limit: {what} {value} exceeds the limit of {limit}")]
     LimitExceeded {
@@ -38,7 +41,9 @@ impl ProtoError {
         match self {
             Self::UnsupportedVersion(_) => "ERR_RTMP_HANDSHAKE",
             Self::NoPreviousHeader { .. } | Self::InvalidChunkSize(_) => "ERR_RTMP_CHUNK",
-            Self::ShortControlMessage { .. } => "ERR_RTMP_MESSAGE",
+            Self::ShortControlMessage { .. } | Self::MalformedAggregate { .. } => {
+                "ERR_RTMP_MESSAGE"
+            }
             Self::LimitExceeded { .. } => "ERR_RTMP_LIMIT",
             Self::Amf(_) => "ERR_RTMP_AMF",
         }

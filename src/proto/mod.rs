@@ -1,5 +1,6 @@
 //! The sans-IO RTMP core: bytes in, events and bytes out. No tokio, no napi, no sockets,
 //! no clock reads (time is passed in by the caller).
+pub mod aggregate;
 pub mod amf;
 pub mod chunk;
 pub mod command;

@@ -3,6 +3,8 @@
 //! acknowledgements by window, ping responses). Bytes in, events and bytes out; time is
 //! passed in.
 
+use std::collections::VecDeque;
+
 use bytes::BytesMut;
 
 use super::chunk::{validate_chunk_size, ChunkDecoder, ChunkEncoder, Message, OutgoingHeader};
@@ -45,6 +47,8 @@ pub struct Session {
     acked_at: u32,
     peer_window: u32,
     announced_window: u32,
+    /// Sub-messages of an aggregate not yet handed out.
+    split: VecDeque<Message>,
 }
 
 impl Session {
@@ -68,6 +72,7 @@ impl Session {
             acked_at: 0,
             peer_window: 0,
             announced_window: 0,
+            split: VecDeque::new(),
         }
     }
 
@@ -101,8 +106,21 @@ impl Session {
             let done = self.handshake.process(input, now_ms, &mut self.output)?;
             return Ok(done.then_some(Event::HandshakeDone));
         }
-        let Some(msg) = self.decoder.decode(input)? else {
-            return Ok(None);
+        if let Some(sub) = self.split.pop_front() {
+            return Ok(Some(Event::Message(sub)));
+        }
+        let msg = loop {
+            let Some(msg) = self.decoder.decode(input)? else {
+                return Ok(None);
+            };
+            // §7.1.6: an aggregate is handed out as its sub-messages.
+            if msg.type_id != type_id::AGGREGATE {
+                break msg;
+            }
+            self.split = super::aggregate::split(&msg)?.into();
+            if let Some(sub) = self.split.pop_front() {
+                return Ok(Some(Event::Message(sub)));
+            }
         };
         if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload)? {
             self.on_control(control)?;
@@ -352,6 +370,36 @@ mod tests {
         let (client_events, _) = pair.exchange();
         assert!(types(&client_events).contains(&3));
         assert!(pair.server.bytes_received() < 2000);
+    }
+
+    #[test]
+    fn an_aggregate_arrives_as_its_sub_messages() {
+        let mut pair = Pair::new();
+        let payload = crate::proto::aggregate::build(&[(9, 100, &[0x17, 1]), (8, 120, &[0xAF, 1])]);
+        let h = OutgoingHeader {
+            csid: 6,
+            timestamp: 7000,
+            type_id: type_id::AGGREGATE,
+            stream_id: 1,
+        };
+        pair.client.send(&h, &payload);
+        pair.client.send(
+            &OutgoingHeader {
+                type_id: 8,
+                timestamp: 7040,
+                ..h
+            },
+            &[0xAF, 1, 9],
+        );
+        let (_, server_events) = pair.exchange();
+        let got: Vec<(u8, u32)> = server_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some((m.type_id, m.timestamp)),
+                Event::HandshakeDone => None,
+            })
+            .collect();
+        assert_eq!(got, vec![(9, 7000), (8, 7020), (8, 7040)]);
     }
 
     #[test]
