@@ -326,6 +326,11 @@ export declare const amf: {
   amf0EncodeOne(value: AmfValue): Buffer;
   amf0Decode(buf: Buffer): AmfValue[];
   amf0DecodeOne(buf: Buffer): { len: number; value: AmfValue };
+  /** AMF3: integers within 29 bits as Integer, Buffers as ByteArray, Dates as Date; vectors decode to Arrays, a Dictionary to an Array of [key, value]. */
+  amf3Encode(values: unknown[]): Buffer;
+  amf3EncodeOne(value: unknown): Buffer;
+  amf3Decode(buf: Buffer): unknown[];
+  amf3DecodeOne(buf: Buffer): { len: number; value: unknown };
   encodeAmf0Cmd(cmd: Command): Buffer;
   decodeAmf0Cmd(buf: Buffer): Command;
   encodeAmf3Cmd(cmd: Command): Buffer;

@@ -87,3 +87,17 @@ test('bad arguments throw TypeError; malformed AMF throws ERR_RTMP_AMF', () => {
   assert.throws(() => amf.amf0Decode(Buffer.from([0x04])), (e) => e.code === 'ERR_RTMP_AMF');
   assert.throws(() => amf.decodeAmf0Cmd(Buffer.from([0x05])), (e) => e.code === 'ERR_RTMP_AMF');
 });
+
+test('AMF3 functions with node-amfutils names: integers vs doubles, ByteArray, dates, objects, vectors, dictionaries', () => {
+  const values = [1, -5, 2 ** 28, 2.5, 'héllo', true, null, undefined, [1, 'a'], { __className__: 'flex.X', a: 1 }, { b: 'c' }];
+  assert.deepEqual(amf.amf3Decode(amf.amf3Encode(values)), [1, -5, 2 ** 28, 2.5, 'héllo', true, null, undefined, [1, 'a'], { __className__: 'flex.X', a: 1 }, { b: 'c' }]);
+  assert.deepEqual([...amf.amf3EncodeOne(5)], [0x04, 0x05], 'integer marker within 29 bits');
+  assert.equal(amf.amf3EncodeOne(2 ** 28)[0], 0x05, 'double outside 29 bits');
+  assert.deepEqual(amf.amf3DecodeOne(amf.amf3EncodeOne(Buffer.from([1, 2]))), { len: 4, value: Buffer.from([1, 2]) });
+  assert.equal(amf.amf3DecodeOne(amf.amf3EncodeOne(new Date(1234))).value, 1234);
+  // Vector.<int> [1, -1] and a Dictionary { "k": true } (AMF 3 §3.15, §3.16).
+  assert.deepEqual(amf.amf3DecodeOne(Buffer.from([0x0d, 0x05, 0x00, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff])).value, [1, -1]);
+  assert.deepEqual(amf.amf3DecodeOne(Buffer.from([0x11, 0x03, 0x01, 0x06, 0x03, 0x6b, 0x03])).value, [['k', true]]);
+  assert.throws(() => amf.amf3Decode(Buffer.from([0x0a, 0x07, 0x03, 0x58])), (e) => e.code === 'ERR_RTMP_AMF', 'externalizable');
+  assert.throws(() => amf.amf3EncodeOne(() => 1), TypeError);
+});

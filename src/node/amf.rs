@@ -13,7 +13,7 @@ use napi::{sys, Env};
 use napi_derive::napi;
 
 use crate::proto::amf::amf0::{self, Amf0Value};
-use crate::proto::amf::amf3::Amf3Value;
+use crate::proto::amf::amf3::{self, Amf3Value};
 use crate::proto::amf::{AmfError, MAX_NESTING_DEPTH};
 use crate::proto::command::{self, Command};
 
@@ -71,6 +71,18 @@ impl Js {
             unsafe { sys::napi_set_property(self.0, obj, key, value) },
             "set property",
         )
+    }
+
+    /// An Array of converted values.
+    fn list(
+        self,
+        items: impl ExactSizeIterator<Item = napi::Result<sys::napi_value>>,
+    ) -> napi::Result<sys::napi_value> {
+        let arr = self.array(items.len())?;
+        for (i, v) in items.enumerate() {
+            self.set_index(arr, i as u32, v?)?;
+        }
+        Ok(arr)
     }
 
     fn set_index(self, arr: sys::napi_value, i: u32, value: sys::napi_value) -> napi::Result<()> {
@@ -258,6 +270,24 @@ pub(crate) fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys:
                 }
                 Ok(obj)
             }
+            Amf3Value::VectorInt { items, .. } => {
+                js.list(items.iter().map(|v| f64::to_napi_value(env, f64::from(*v))))
+            }
+            Amf3Value::VectorUint { items, .. } => {
+                js.list(items.iter().map(|v| f64::to_napi_value(env, f64::from(*v))))
+            }
+            Amf3Value::VectorDouble { items, .. } => {
+                js.list(items.iter().map(|v| f64::to_napi_value(env, *v)))
+            }
+            Amf3Value::VectorObject { items, .. } => {
+                js.list(items.iter().map(|v| amf3_to_js(env, v)))
+            }
+            // A Dictionary's keys may be objects: it becomes an Array of [key, value].
+            Amf3Value::Dictionary { entries, .. } => js.list(
+                entries
+                    .iter()
+                    .map(|(k, v)| js.list([amf3_to_js(env, k), amf3_to_js(env, v)].into_iter())),
+            ),
             Amf3Value::Object {
                 class_name,
                 properties,
@@ -352,6 +382,90 @@ pub(crate) fn js_to_amf0(
                     properties: props,
                 },
                 None => Amf0Value::Object(props),
+            }
+        }
+        _ => {
+            return Err(type_error(
+                "functions, symbols and bigints cannot be AMF-encoded",
+            ))
+        }
+    })
+}
+
+/// Converts a JS value to AMF3 (§3): integers within 29 bits as Integer, other numbers
+/// as Double, Arrays as dense Arrays, Buffers as ByteArrays, Dates as Dates, objects as
+/// dynamic objects (typed by `__className__`); TypeError for what AMF3 cannot carry.
+pub(crate) fn js_to_amf3(
+    env: sys::napi_env,
+    v: sys::napi_value,
+    depth: usize,
+) -> napi::Result<Amf3Value> {
+    use crate::proto::amf::amf3::{INTEGER_MAX, INTEGER_MIN};
+    let js = Js(env);
+    if depth > MAX_NESTING_DEPTH {
+        return Err(type_error(format!(
+            "value nested deeper than {MAX_NESTING_DEPTH} (or cyclic) cannot be AMF-encoded"
+        )));
+    }
+    Ok(match js.type_of(v)? {
+        sys::ValueType::napi_undefined => Amf3Value::Undefined,
+        sys::ValueType::napi_null => Amf3Value::Null,
+        sys::ValueType::napi_boolean => {
+            Amf3Value::Boolean(unsafe { bool::from_napi_value(env, v)? })
+        }
+        sys::ValueType::napi_number => {
+            let n = unsafe { f64::from_napi_value(env, v)? };
+            if n.fract() == 0.0
+                && n >= f64::from(INTEGER_MIN)
+                && n <= f64::from(INTEGER_MAX)
+                && !(n == 0.0 && n.is_sign_negative())
+            {
+                Amf3Value::Integer(n as i32)
+            } else {
+                Amf3Value::Double(n)
+            }
+        }
+        sys::ValueType::napi_string => {
+            Amf3Value::String(unsafe { String::from_napi_value(env, v)? })
+        }
+        sys::ValueType::napi_object => {
+            if js.is(v, sys::napi_is_buffer)? {
+                let b = unsafe { Buffer::from_napi_value(env, v)? };
+                return Ok(Amf3Value::ByteArray(b.to_vec()));
+            }
+            if js.is(v, sys::napi_is_date)? {
+                let mut ms = 0.0;
+                check(
+                    unsafe { sys::napi_get_date_value(env, v, &mut ms) },
+                    "date value",
+                )?;
+                return Ok(Amf3Value::Date(ms));
+            }
+            if js.is(v, sys::napi_is_array)? {
+                let dense = (0..js.length(v)?)
+                    .map(|i| js_to_amf3(env, js.index(v, i)?, depth + 1))
+                    .collect::<napi::Result<Vec<_>>>()?;
+                return Ok(Amf3Value::Array {
+                    assoc: Vec::new(),
+                    dense,
+                });
+            }
+            let mut class_name = String::new();
+            let mut properties = Vec::new();
+            for (name, key) in js.keys(v)? {
+                let value = js.get(v, key)?;
+                if name == "__className__" {
+                    class_name = unsafe { String::from_napi_value(env, value)? };
+                    continue;
+                }
+                if js.type_of(value)? == sys::ValueType::napi_function {
+                    continue;
+                }
+                properties.push((name, js_to_amf3(env, value, depth + 1)?));
+            }
+            Amf3Value::Object {
+                class_name,
+                properties,
             }
         }
         _ => {
@@ -577,4 +691,57 @@ pub fn decode_amf0_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
 pub fn decode_amf3_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     let values = command::decode_amf3_data(buf).map_err(amf_error)?;
     data_to_js(env.raw(), &values)
+}
+
+/// Encodes values as AMF3, one after another.
+#[napi(
+    catch_unwind,
+    ts_args_type = "values: unknown[]",
+    ts_return_type = "Buffer"
+)]
+pub fn amf3_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
+    let js = Js(env.raw());
+    if !js.is(values.0, sys::napi_is_array)? {
+        return Err(type_error("amf3Encode expects an array of values"));
+    }
+    let mut out = BytesMut::new();
+    for i in 0..js.length(values.0)? {
+        amf3::encode(&js_to_amf3(env.raw(), js.index(values.0, i)?, 0)?, &mut out);
+    }
+    Ok(to_buffer(out))
+}
+
+/// Encodes one value as AMF3.
+#[napi(
+    catch_unwind,
+    ts_args_type = "value: unknown",
+    ts_return_type = "Buffer"
+)]
+pub fn amf3_encode_one(env: Env, value: JsAny) -> napi::Result<Buffer> {
+    let mut out = BytesMut::new();
+    amf3::encode(&js_to_amf3(env.raw(), value.0, 0)?, &mut out);
+    Ok(to_buffer(out))
+}
+
+/// Decodes every AMF3 value of a buffer (one reference context).
+#[napi(catch_unwind, ts_return_type = "unknown[]")]
+pub fn amf3_decode(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
+    let values = amf3::decode_all(buf).map_err(amf_error)?;
+    let js = Js(env.raw());
+    Ok(JsAny(
+        js.list(values.iter().map(|v| amf3_to_js(env.raw(), v)))?,
+    ))
+}
+
+/// Decodes the first AMF3 value of a buffer: `{ len, value }`.
+#[napi(catch_unwind, ts_return_type = "{ len: number, value: unknown }")]
+pub fn amf3_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
+    let (value, len) = amf3::decode_one(buf).map_err(amf_error)?;
+    let js = Js(env.raw());
+    let obj = js.object()?;
+    js.set(obj, "len", unsafe {
+        f64::to_napi_value(env.raw(), len as f64)?
+    })?;
+    js.set(obj, "value", amf3_to_js(env.raw(), &value)?)?;
+    Ok(JsAny(obj))
 }

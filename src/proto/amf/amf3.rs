@@ -1,6 +1,6 @@
 //! AMF3 (Adobe, "AMF 3 Specification", 2013) as carried by AMF0's avmplus-object marker
-//! in RTMP: one value, with fresh reference tables. Section numbers are that document's.
-//! Vectors, dictionaries and externalizable objects are reported as unsupported.
+//! in RTMP (one value, with fresh reference tables) and on its own. Section numbers are
+//! that document's. Externalizable objects of unknown classes are an error.
 
 use bytes::{BufMut, BytesMut};
 
@@ -21,6 +21,11 @@ pub mod marker {
     pub const OBJECT: u8 = 0x0A;
     pub const XML: u8 = 0x0B;
     pub const BYTE_ARRAY: u8 = 0x0C;
+    pub const VECTOR_INT: u8 = 0x0D;
+    pub const VECTOR_UINT: u8 = 0x0E;
+    pub const VECTOR_DOUBLE: u8 = 0x0F;
+    pub const VECTOR_OBJECT: u8 = 0x10;
+    pub const DICTIONARY: u8 = 0x11;
 }
 
 /// Largest and smallest integers of the 29-bit integer type (§3.6).
@@ -55,6 +60,32 @@ pub enum Amf3Value {
     Xml(String),
     /// §3.14
     ByteArray(Vec<u8>),
+    /// §3.15 Vector.<int>, with its fixed-length flag.
+    VectorInt {
+        fixed: bool,
+        items: Vec<i32>,
+    },
+    /// §3.15 Vector.<uint>.
+    VectorUint {
+        fixed: bool,
+        items: Vec<u32>,
+    },
+    /// §3.15 Vector.<Number>.
+    VectorDouble {
+        fixed: bool,
+        items: Vec<f64>,
+    },
+    /// §3.15 Vector.<Object>, with the item type name ("" for `*`).
+    VectorObject {
+        fixed: bool,
+        type_name: String,
+        items: Vec<Amf3Value>,
+    },
+    /// §3.16 Dictionary, with its weak-keys flag.
+    Dictionary {
+        weak_keys: bool,
+        entries: Vec<(Amf3Value, Amf3Value)>,
+    },
 }
 
 impl Amf3Value {
@@ -65,6 +96,14 @@ impl Amf3Value {
                     + dense.iter().map(Self::node_count).sum::<usize>()
             }
             Self::Object { properties, .. } => properties.iter().map(|(_, v)| v.node_count()).sum(),
+            Self::VectorInt { items, .. } => items.len(),
+            Self::VectorUint { items, .. } => items.len(),
+            Self::VectorDouble { items, .. } => items.len(),
+            Self::VectorObject { items, .. } => items.iter().map(Self::node_count).sum(),
+            Self::Dictionary { entries, .. } => entries
+                .iter()
+                .map(|(k, v)| k.node_count() + v.node_count())
+                .sum(),
             _ => 0,
         }
     }
@@ -236,7 +275,77 @@ impl Decoder {
                 }
                 self.complex(depth, |d| d.object(r, header, depth))?
             }
+            marker::VECTOR_INT
+            | marker::VECTOR_UINT
+            | marker::VECTOR_DOUBLE
+            | marker::VECTOR_OBJECT => {
+                let header = read_u29(r)? as usize;
+                if let Some(v) = self.object_ref(header)? {
+                    return Ok(v);
+                }
+                let count = header >> 1;
+                let fixed = r.u8()? != 0;
+                self.complex(depth, |d| d.vector(r, m, count, fixed, depth))?
+            }
+            marker::DICTIONARY => {
+                let header = read_u29(r)? as usize;
+                if let Some(v) = self.object_ref(header)? {
+                    return Ok(v);
+                }
+                let count = header >> 1;
+                let weak_keys = r.u8()? != 0;
+                self.complex(depth, |d| {
+                    let mut entries = Vec::with_capacity(count.min(r.remaining()));
+                    for _ in 0..count {
+                        let k = d.value(r, depth + 1)?;
+                        entries.push((k, d.value(r, depth + 1)?));
+                    }
+                    Ok(Amf3Value::Dictionary { weak_keys, entries })
+                })?
+            }
             _ => return Err(AmfError::UnknownMarker { marker: m, offset }),
+        })
+    }
+
+    /// §3.15: the items of a vector (the count never sizes an allocation beyond the
+    /// bytes present).
+    fn vector(
+        &mut self,
+        r: &mut Reader<'_>,
+        m: u8,
+        count: usize,
+        fixed: bool,
+        depth: usize,
+    ) -> Result<Amf3Value, AmfError> {
+        let cap = count.min(r.remaining());
+        self.count(count.min(MAX_DECODED_VALUES))?;
+        Ok(match m {
+            marker::VECTOR_INT => Amf3Value::VectorInt {
+                fixed,
+                items: (0..count)
+                    .map(|_| r.u32().map(|v| v as i32))
+                    .collect::<Result<Vec<_>, _>>()?,
+            },
+            marker::VECTOR_UINT => Amf3Value::VectorUint {
+                fixed,
+                items: (0..count).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?,
+            },
+            marker::VECTOR_DOUBLE => Amf3Value::VectorDouble {
+                fixed,
+                items: (0..count).map(|_| r.f64()).collect::<Result<Vec<_>, _>>()?,
+            },
+            _ => {
+                let type_name = self.string(r)?;
+                let mut items = Vec::with_capacity(cap);
+                for _ in 0..count {
+                    items.push(self.value(r, depth + 1)?);
+                }
+                Amf3Value::VectorObject {
+                    fixed,
+                    type_name,
+                    items,
+                }
+            }
         })
     }
 
@@ -322,6 +431,31 @@ fn put_string(out: &mut BytesMut, s: &str) {
     out.put_slice(s.as_bytes());
 }
 
+/// Marker, U29 count (inline), and the fixed/weak-keys flag byte (§3.15, §3.16).
+fn put_vector_header(out: &mut BytesMut, m: u8, count: usize, flag: bool) {
+    out.put_u8(m);
+    put_u29(out, (count as u32) << 1 | 1);
+    out.put_u8(u8::from(flag));
+}
+
+/// Decodes every AMF3 value of a payload, one reference context for all.
+pub fn decode_all(input: &[u8]) -> Result<Vec<Amf3Value>, AmfError> {
+    let mut r = Reader::new(input);
+    let mut d = Decoder::new();
+    let mut out = Vec::new();
+    while r.remaining() > 0 {
+        out.push(d.decode(&mut r, 0)?);
+    }
+    Ok(out)
+}
+
+/// Decodes one AMF3 value; returns it and the bytes it took.
+pub fn decode_one(input: &[u8]) -> Result<(Amf3Value, usize), AmfError> {
+    let mut r = Reader::new(input);
+    let v = Decoder::new().decode(&mut r, 0)?;
+    Ok((v, r.pos))
+}
+
 /// Encodes one value (no references; objects as traits written inline).
 pub fn encode(value: &Amf3Value, out: &mut BytesMut) {
     match value {
@@ -373,6 +507,34 @@ pub fn encode(value: &Amf3Value, out: &mut BytesMut) {
             }
             put_u29(out, 1);
             for v in dense {
+                encode(v, out);
+            }
+        }
+        Amf3Value::VectorInt { fixed, items } => {
+            put_vector_header(out, marker::VECTOR_INT, items.len(), *fixed);
+            items.iter().for_each(|v| out.put_i32(*v));
+        }
+        Amf3Value::VectorUint { fixed, items } => {
+            put_vector_header(out, marker::VECTOR_UINT, items.len(), *fixed);
+            items.iter().for_each(|v| out.put_u32(*v));
+        }
+        Amf3Value::VectorDouble { fixed, items } => {
+            put_vector_header(out, marker::VECTOR_DOUBLE, items.len(), *fixed);
+            items.iter().for_each(|v| out.put_f64(*v));
+        }
+        Amf3Value::VectorObject {
+            fixed,
+            type_name,
+            items,
+        } => {
+            put_vector_header(out, marker::VECTOR_OBJECT, items.len(), *fixed);
+            put_string(out, type_name);
+            items.iter().for_each(|v| encode(v, out));
+        }
+        Amf3Value::Dictionary { weak_keys, entries } => {
+            put_vector_header(out, marker::DICTIONARY, entries.len(), *weak_keys);
+            for (k, v) in entries {
+                encode(k, out);
                 encode(v, out);
             }
         }

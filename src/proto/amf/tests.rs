@@ -389,3 +389,48 @@ fn decode_of_encode_round_trips_generated_values() {
         assert_eq!(amf0::decode_all(&enc(&v)).unwrap(), vec![v]);
     }
 }
+
+#[test]
+fn amf3_vectors_and_dictionaries_have_the_layouts_of_sections_3_15_and_3_16() {
+    use super::amf3;
+    #[rustfmt::skip]
+    let cases: Vec<(Amf3Value, Vec<u8>)> = vec![
+        // Vector.<int> [1, -1], not fixed
+        (Amf3Value::VectorInt { fixed: false, items: vec![1, -1] },
+            vec![0x0D, 0x05, 0x00, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF]),
+        // Vector.<uint> [7], fixed
+        (Amf3Value::VectorUint { fixed: true, items: vec![7] }, vec![0x0E, 0x03, 0x01, 0, 0, 0, 7]),
+        // Vector.<Number> [0.5]
+        (Amf3Value::VectorDouble { fixed: false, items: vec![0.5] },
+            vec![0x0F, 0x03, 0x00, 0x3F, 0xE0, 0, 0, 0, 0, 0, 0]),
+        // Vector.<Object> of "*" with one null
+        (Amf3Value::VectorObject { fixed: false, type_name: "*".into(), items: vec![Amf3Value::Null] },
+            vec![0x10, 0x03, 0x00, 0x03, b'*', 0x01]),
+        // Dictionary { "k": true }, weak keys
+        (Amf3Value::Dictionary { weak_keys: true, entries: vec![(Amf3Value::String("k".into()), Amf3Value::Boolean(true))] },
+            vec![0x11, 0x03, 0x01, 0x06, 0x03, b'k', 0x03]),
+        // ByteArray of 2 bytes
+        (Amf3Value::ByteArray(vec![9, 8]), vec![0x0C, 0x05, 9, 8]),
+        // Date 0
+        (Amf3Value::Date(0.0), vec![0x08, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ];
+    for (value, bytes) in cases {
+        let mut out = BytesMut::new();
+        amf3::encode(&value, &mut out);
+        assert_eq!(out.to_vec(), bytes, "encode {value:?}");
+        assert_eq!(amf3::decode_one(&bytes).unwrap(), (value, bytes.len()));
+        for cut in 0..bytes.len() {
+            assert!(
+                amf3::decode_one(&bytes[..cut]).is_err(),
+                "prefix {cut} of {bytes:02x?}"
+            );
+        }
+    }
+    // A vector declaring 2^28 items with none present: an error, no huge allocation.
+    assert!(amf3::decode_one(&[0x0D, 0xBF, 0xFF, 0xFF, 0xFF, 0x00]).is_err());
+    // Externalizable traits of an unknown class: a clear error.
+    assert!(matches!(
+        amf3::decode_one(&[0x0A, 0x07, 0x03, b'X']),
+        Err(AmfError::Invalid(_))
+    ));
+}
