@@ -95,10 +95,10 @@ export interface MessageByType {
   audio: MediaHeader;
   video: MediaHeader;
   amf3meta: DataMessage;
-  amf3sobject: Record<string, never>;
+  amf3sobject: SharedObjectMessage;
   amf3cmd: Command;
   amf0meta: DataMessage;
-  amf0sobject: Record<string, never>;
+  amf0sobject: SharedObjectMessage;
   amf0cmd: Command;
   agg: Record<string, never>;
   unknown: Record<string, never>;
@@ -338,7 +338,19 @@ export declare const amf: {
   decodeAmf0Data(buf: Buffer): DataMessage;
   decodeAmf3Data(buf: Buffer): DataMessage;
   amfType(value: AmfValue): string;
+  /** Shared object messages (RTMP 1.0 §7.1.3): type 19, or 16 (AMF3, a leading format byte). */
+  decodeSharedObject(type: 16 | 19, buf: Buffer): SharedObjectMessage;
+  encodeSharedObject(msg: SharedObjectMessage, amf3?: boolean): Buffer;
 };
+
+/** A shared object message: event types 1 use, 2 release, 3 requestChange, 4 change,
+ * 5 success, 6 sendMessage, 7 status, 8 clear, 9 remove, 10 requestRemove, 11 useSuccess. */
+export interface SharedObjectMessage {
+  name: string;
+  version?: number;
+  persistent?: boolean;
+  events: { type: number; typeText?: string; name?: string; data?: Record<string, AmfValue>; values?: AmfValue[] }[];
+}
 
 /** The parts of rtmp://host[:port]/app[/instance]/stream. */
 export interface RtmpUrl {

@@ -101,3 +101,31 @@ test('AMF3 functions with node-amfutils names: integers vs doubles, ByteArray, d
   assert.throws(() => amf.amf3Decode(Buffer.from([0x0a, 0x07, 0x03, 0x58])), (e) => e.code === 'ERR_RTMP_AMF', 'externalizable');
   assert.throws(() => amf.amf3EncodeOne(() => 1), TypeError);
 });
+
+test('shared object messages (types 19 and 16) decode and encode their event lists', () => {
+  const msg = {
+    name: 'chat',
+    version: 3,
+    persistent: true,
+    events: [
+      { type: 1 },
+      { type: 4, data: { topic: 'rtmp', count: 2 } },
+      { type: 9, name: 'old' },
+      { type: 6, values: ['hello', 1] },
+    ],
+  };
+  const bytes = amf.encodeSharedObject(msg);
+  const decoded = amf.decodeSharedObject(19, bytes);
+  assert.equal(decoded.name, 'chat');
+  assert.equal(decoded.version, 3);
+  assert.equal(decoded.persistent, true);
+  assert.deepEqual(decoded.events.map((e) => e.typeText), ['use', 'change', 'remove', 'sendMessage']);
+  assert.deepEqual(decoded.events[1].data, { topic: 'rtmp', count: 2 });
+  assert.equal(decoded.events[2].name, 'old');
+  assert.deepEqual([...decoded.events[3].values], ['hello', 1]);
+  const amf3 = amf.encodeSharedObject(msg, true);
+  assert.equal(amf3[0], 0);
+  assert.deepEqual(amf.decodeSharedObject(16, amf3), decoded);
+  assert.throws(() => amf.decodeSharedObject(19, bytes.subarray(0, 10)), (e) => e.code === 'ERR_RTMP_AMF');
+  assert.throws(() => amf.encodeSharedObject({ version: 1 }), TypeError);
+});

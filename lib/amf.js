@@ -20,6 +20,8 @@ const NAMES = [
   'decodeAmf3Cmd',
   'decodeAmf0Data',
   'decodeAmf3Data',
+  'decodeSharedObject',
+  'encodeSharedObject',
 ];
 
 const amf = {};

@@ -91,6 +91,9 @@ function decodeMessage(type, data) {
       return lazyMediaHeader(type, data);
     case 15:
       return native.decodeAmf3Data(data);
+    case 16:
+    case 19:
+      return native.decodeSharedObject(type, data);
     case 17:
       return native.decodeAmf3Cmd(data);
     case 18:

@@ -7,7 +7,7 @@
 use std::ffi::CString;
 use std::ptr;
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use napi::bindgen_prelude::{Buffer, FromNapiValue, ToNapiValue};
 use napi::{sys, Env};
 use napi_derive::napi;
@@ -16,6 +16,7 @@ use crate::proto::amf::amf0::{self, Amf0Value};
 use crate::proto::amf::amf3::{self, Amf3Value};
 use crate::proto::amf::{AmfError, MAX_NESTING_DEPTH};
 use crate::proto::command::{self, Command};
+use crate::proto::shared_object::{self, SharedObjectMessage, SoEvent};
 
 /// An AMF decode error as a JS error (code ERR_RTMP_AMF, see `js_error`).
 fn amf_error(e: AmfError) -> napi::Error {
@@ -744,4 +745,121 @@ pub fn amf3_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     })?;
     js.set(obj, "value", amf3_to_js(env.raw(), &value)?)?;
     Ok(JsAny(obj))
+}
+
+/// Decodes a shared object message (type 19, or 16 with its format byte):
+/// `{ name, version, persistent, events: [{ type, typeText, name?, data?, values? }] }`.
+#[napi(
+    catch_unwind,
+    ts_return_type = "{ name: string, version: number, persistent: boolean, events: Array<{ type: number, typeText: string, name?: string, data?: Record<string, unknown>, values?: unknown[] }> }"
+)]
+pub fn decode_shared_object(env: Env, type_id: u32, buf: &[u8]) -> napi::Result<JsAny> {
+    let payload = if type_id == 16 {
+        buf.get(1..).unwrap_or_default()
+    } else {
+        buf
+    };
+    let msg = shared_object::decode(payload).map_err(amf_error)?;
+    let raw = env.raw();
+    let js = Js(raw);
+    let obj = js.object()?;
+    unsafe {
+        js.set(obj, "name", String::to_napi_value(raw, msg.name.clone())?)?;
+        js.set(
+            obj,
+            "version",
+            f64::to_napi_value(raw, f64::from(msg.version))?,
+        )?;
+        js.set(obj, "persistent", bool::to_napi_value(raw, msg.persistent)?)?;
+    }
+    let events = js.list(msg.events.iter().map(|e| {
+        let o = js.object()?;
+        unsafe {
+            js.set(o, "type", f64::to_napi_value(raw, f64::from(e.event_type))?)?;
+            js.set(
+                o,
+                "typeText",
+                String::to_napi_value(raw, shared_object::event_name(e.event_type).to_string())?,
+            )?;
+            if let Some(name) = &e.name {
+                js.set(o, "name", String::to_napi_value(raw, name.clone())?)?;
+            }
+        }
+        if !e.pairs.is_empty() {
+            js.set(
+                o,
+                "data",
+                amf0_to_js(raw, &Amf0Value::Object(e.pairs.clone()))?,
+            )?;
+        }
+        if !e.values.is_empty() {
+            js.set(
+                o,
+                "values",
+                js.list(e.values.iter().map(|v| amf0_to_js(raw, v)))?,
+            )?;
+        }
+        Ok(o)
+    }))?;
+    js.set(obj, "events", events)?;
+    Ok(JsAny(obj))
+}
+
+/// Encodes a shared object message payload for type 19 (AMF0), or 16 with `amf3`
+/// (a leading format byte): `{ name, version, persistent, events: [{ type, name?,
+/// data?, values? }] }`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "msg: Record<string, unknown>, amf3?: boolean",
+    ts_return_type = "Buffer"
+)]
+pub fn encode_shared_object(env: Env, msg: JsAny, amf3: Option<bool>) -> napi::Result<Buffer> {
+    let raw = env.raw();
+    let value = js_to_amf0(raw, msg.0, 0)?;
+    let field = |name: &str| value.get(name).cloned();
+    let name = field("name")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .ok_or_else(|| type_error("msg.name must be a string"))?;
+    let mut so = SharedObjectMessage {
+        name,
+        version: field("version").and_then(|v| v.as_f64()).unwrap_or(0.0) as u32,
+        persistent: matches!(field("persistent"), Some(Amf0Value::Boolean(true))),
+        events: Vec::new(),
+    };
+    let events = match field("events") {
+        Some(Amf0Value::EcmaArray(items)) => items.into_iter().map(|(_, v)| v).collect(),
+        Some(Amf0Value::StrictArray(items)) => items,
+        None => Vec::new(),
+        Some(_) => return Err(type_error("msg.events must be an array")),
+    };
+    for e in events {
+        let event_type =
+            e.get("type")
+                .and_then(Amf0Value::as_f64)
+                .ok_or_else(|| type_error("each event needs a numeric type"))? as u8;
+        let pairs = match e.get("data") {
+            Some(Amf0Value::Object(p)) => p.clone(),
+            _ => Vec::new(),
+        };
+        let values = match e.get("values") {
+            Some(Amf0Value::EcmaArray(items)) => items.iter().map(|(_, v)| v.clone()).collect(),
+            Some(Amf0Value::StrictArray(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        so.events.push(SoEvent {
+            event_type,
+            name: e
+                .get("name")
+                .and_then(Amf0Value::as_str)
+                .map(str::to_string),
+            pairs,
+            values,
+        });
+    }
+    let mut out = BytesMut::new();
+    if amf3.unwrap_or(false) {
+        out.put_u8(0);
+    }
+    shared_object::encode(&so, &mut out);
+    Ok(to_buffer(out))
 }

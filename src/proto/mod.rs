@@ -12,6 +12,7 @@ pub mod media;
 pub mod message;
 pub mod outbound;
 pub mod session;
+pub mod shared_object;
 pub mod tag_header;
 
 pub use error::ProtoError;
