@@ -432,3 +432,24 @@ export declare class FlvWriter {
   write(type: number, timestamp: number, data: Buffer): void;
   close(): void;
 }
+
+/** Enhanced RTMP v2 negotiation helpers. */
+export declare const enhanced: {
+  FOURCC_CAN: { decode: number; encode: number; forward: number };
+  CAPS_EX: { reconnect: number; multitrack: number; modEx: number; timestampNanoOffset: number };
+  /** Reads fourCcList, videoFourCcInfoMap, audioFourCcInfoMap and capsEx of a connect command object. */
+  readConnectCaps(cmdObj?: Record<string, unknown>): {
+    fourCcList: string[];
+    videoFourCcInfoMap: Record<string, number>;
+    audioFourCcInfoMap: Record<string, number>;
+    capsEx: number;
+    enhanced: boolean;
+  };
+  /** The properties to merge into the connect _result command object. */
+  connectResultProperties(
+    caps: ReturnType<typeof enhanced.readConnectCaps>,
+    server?: { video?: string[]; audio?: string[]; can?: number; capsEx?: number },
+  ): { fourCcList: string[]; videoFourCcInfoMap: Record<string, number>; audioFourCcInfoMap: Record<string, number>; capsEx: number };
+  /** The onStatus NetConnection.Connect.ReconnectRequest command. */
+  reconnectRequest(options?: { tcUrl?: string; description?: string }): Command;
+};

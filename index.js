@@ -14,6 +14,7 @@ const amf = require('./lib/amf.js');
 const { LiveStream } = require('./lib/stream.js');
 const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
+const enhanced = require('./lib/enhanced.js');
 
 module.exports = {
   log,
@@ -31,4 +32,5 @@ module.exports = {
   parseRtmpUrl,
   readFlv,
   FlvWriter,
+  enhanced,
 };

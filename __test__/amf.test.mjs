@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { amf } = require('../index.js');
+const { amf, enhanced } = require('../index.js');
 
 test('values round-trip with the node-amfutils JS mapping', () => {
   const values = [1.5, 'héllo', true, false, null, undefined, { a: 1, nested: { b: 'c' } }];
@@ -128,4 +128,24 @@ test('shared object messages (types 19 and 16) decode and encode their event lis
   assert.deepEqual(amf.decodeSharedObject(16, amf3), decoded);
   assert.throws(() => amf.decodeSharedObject(19, bytes.subarray(0, 10)), (e) => e.code === 'ERR_RTMP_AMF');
   assert.throws(() => amf.encodeSharedObject({ version: 1 }), TypeError);
+});
+
+test('Enhanced RTMP negotiation: connect caps in, _result properties out, reconnect request', () => {
+  const connect = amf.decodeAmf0Cmd(amf.encodeAmf0Cmd({
+    cmd: 'connect', transId: 1,
+    cmdObj: { app: 'live', fourCcList: Object.defineProperty(['hvc1', 'av01', 'Opus'], 'sarray', { value: true }), videoFourCcInfoMap: { vp09: 3 }, capsEx: 0x0f },
+  }));
+  const caps = enhanced.readConnectCaps(connect.cmdObj);
+  assert.deepEqual(caps.fourCcList, ['hvc1', 'av01', 'Opus']);
+  assert.equal(caps.capsEx, 15);
+  assert.equal(caps.enhanced, true);
+  const props = enhanced.connectResultProperties(caps);
+  assert.deepEqual(props.videoFourCcInfoMap, { hvc1: 4, av01: 4, vp09: 4 });
+  assert.deepEqual(props.audioFourCcInfoMap, { Opus: 4 });
+  assert.equal(props.capsEx, 0x07);
+  const result = amf.decodeAmf0Cmd(amf.encodeAmf0Cmd({ cmd: '_result', transId: 1, cmdObj: { fmsVer: 'FMS/3,0,1,123', ...props }, info: {} }));
+  assert.deepEqual([...result.cmdObj.fourCcList], ['hvc1', 'av01', 'vp09']);
+  assert.equal(enhanced.readConnectCaps({ app: 'live' }).enhanced, false);
+  const rr = enhanced.reconnectRequest({ tcUrl: 'rtmp://edge/live' });
+  assert.deepEqual(rr.info, { level: 'status', code: 'NetConnection.Connect.ReconnectRequest', description: 'The server asks the client to reconnect.', tcUrl: 'rtmp://edge/live' });
 });
