@@ -78,6 +78,8 @@ export interface MediaHeader {
   timestampOffsetNanos?: number;
   multitrackType?: number;
   trackId?: number;
+  /** Multitrack: every track, with where its data starts in `chunk.data` and its size. */
+  tracks?: { trackId: number; fourCc: string; offset: number; size: number }[];
   /** Where the codec data starts in `chunk.data`. */
   payloadOffset: number;
   /** The header is shorter than its form requires. */

@@ -52,7 +52,7 @@ function lazyMediaHeader(type, data) {
 
 const MEDIA_FIELDS = ['exHeader', 'frameType', 'codecId', 'avcPacketType', 'soundFormat', 'soundRate', 'soundSize',
   'soundType', 'aacPacketType', 'packetType', 'fourCc', 'compositionTime', 'timestampOffsetNanos', 'multitrackType',
-  'trackId', 'payloadOffset', 'malformed'];
+  'trackId', 'tracks', 'payloadOffset', 'malformed'];
 
 /** User control event types (§7.1.7) whose 4-byte field is a timestamp. */
 const PING_EVENTS = new Set([6, 7]);

@@ -20,9 +20,20 @@ pub struct MediaHeader {
     pub timestamp_offset_nanos: Option<u32>,
     pub multitrack_type: Option<u32>,
     pub track_id: Option<u32>,
+    /// Multitrack: every track, with where its data starts and its size.
+    pub tracks: Option<Vec<MediaTrack>>,
     pub payload_offset: u32,
     /// True when the header is shorter than its form requires.
     pub malformed: bool,
+}
+
+/// One track of a multitrack audio or video message.
+#[napi(object)]
+pub struct MediaTrack {
+    pub track_id: u32,
+    pub four_cc: String,
+    pub offset: u32,
+    pub size: u32,
 }
 
 impl From<TagHeader> for MediaHeader {
@@ -42,6 +53,17 @@ impl From<TagHeader> for MediaHeader {
             timestamp_offset_nanos: h.timestamp_offset_nanos,
             multitrack_type: n(h.multitrack_type),
             track_id: n(h.track_id),
+            tracks: (!h.tracks.is_empty()).then(|| {
+                h.tracks
+                    .iter()
+                    .map(|t| MediaTrack {
+                        track_id: u32::from(t.id),
+                        four_cc: String::from_utf8_lossy(&t.fourcc).into_owned(),
+                        offset: t.offset as u32,
+                        size: t.size as u32,
+                    })
+                    .collect()
+            }),
             payload_offset: h.payload_offset as u32,
             malformed: false,
         }
@@ -70,6 +92,7 @@ pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
         timestamp_offset_nanos: None,
         multitrack_type: None,
         track_id: None,
+        tracks: None,
         payload_offset: 0,
         malformed: true,
     })

@@ -51,8 +51,20 @@ pub struct TagHeader {
     pub multitrack_type: Option<u8>,
     /// Multitrack: the first track's id.
     pub track_id: Option<u8>,
+    /// Multitrack: every track (id, FourCC, where its data starts, its size).
+    pub tracks: Vec<Track>,
     /// Where the (first track's) codec data starts in the payload.
     pub payload_offset: usize,
+}
+
+/// One track of a multitrack message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Track {
+    pub id: u8,
+    pub fourcc: [u8; 4],
+    /// Where the track's data starts in the payload.
+    pub offset: usize,
+    pub size: usize,
 }
 
 /// Why a tag header could not be read.
@@ -126,16 +138,41 @@ impl Cursor<'_> {
         let b = self.u8()?;
         let kind = b >> 4;
         h.multitrack_type = Some(kind);
-        if kind != 2 {
-            h.fourcc = Some(self.fourcc()?);
+        let shared = if kind != 2 {
+            Some(self.fourcc()?)
+        } else {
+            None
+        };
+        // One track: its data runs to the end. Many: each has a UI24 size.
+        loop {
+            let fourcc = match shared {
+                Some(f) => f,
+                None => self.fourcc()?,
+            };
+            let id = self.u8()?;
+            let size = if kind == 0 {
+                self.b.len() - self.pos
+            } else {
+                self.u24()? as usize
+            };
+            let offset = self.pos;
+            if h.tracks.is_empty() {
+                h.fourcc = Some(fourcc);
+                h.track_id = Some(id);
+                h.payload_offset = offset;
+            }
+            h.tracks.push(Track {
+                id,
+                fourcc,
+                offset,
+                size,
+            });
+            self.take(size)?;
+            if kind == 0 || self.pos >= self.b.len() {
+                break;
+            }
         }
-        if kind == 2 {
-            h.fourcc = Some(self.fourcc()?);
-        }
-        h.track_id = Some(self.u8()?);
-        if kind != 0 {
-            self.u24()?;
-        }
+        self.pos = h.payload_offset;
         Ok(b & 0x0F)
     }
 }
@@ -302,12 +339,13 @@ mod tests {
             ),
             (Some(0), Some(2), Some(*b"av01"), Some(3), 7)
         );
-        // Audio Multitrack (5): ManyTracksManyCodecs (2) | CodedFrames (1); first track:
-        // 'Opus', id 1, size 3.
-        let many = audio_header(&[
-            0x95, 0x21, b'O', b'p', b'u', b's', 0x01, 0x00, 0x00, 0x03, 1, 2, 3,
-        ])
-        .unwrap();
+        // Audio Multitrack (5): ManyTracksManyCodecs (2) | CodedFrames (1); tracks:
+        // 'Opus' id 1 size 3, 'mp4a' id 2 size 1.
+        #[rustfmt::skip]
+        let bytes = [0x95, 0x21,
+            b'O', b'p', b'u', b's', 0x01, 0x00, 0x00, 0x03, 1, 2, 3,
+            b'm', b'p', b'4', b'a', 0x02, 0x00, 0x00, 0x01, 9];
+        let many = audio_header(&bytes).unwrap();
         assert_eq!(
             (
                 many.multitrack_type,
@@ -317,6 +355,28 @@ mod tests {
                 many.payload_offset
             ),
             (Some(2), Some(1), Some(*b"Opus"), Some(1), 10)
+        );
+        assert_eq!(
+            many.tracks,
+            vec![
+                Track {
+                    id: 1,
+                    fourcc: *b"Opus",
+                    offset: 10,
+                    size: 3
+                },
+                Track {
+                    id: 2,
+                    fourcc: *b"mp4a",
+                    offset: 21,
+                    size: 1
+                },
+            ]
+        );
+        // ManyTracks (1) sharing a FourCC, with a truncated second track: an error.
+        assert!(
+            video_header(&[0x96, 0x13, b'a', b'v', b'0', b'1', 1, 0, 0, 1, 7, 2, 0, 0, 5, 1])
+                .is_err()
         );
     }
 
