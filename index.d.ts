@@ -256,6 +256,10 @@ export declare class LiveStream extends EventEmitter {
 /** Limits and timeouts of a server (defaults in README). */
 export interface ServerOptions {
   handshakeTimeoutMs?: number;
+  /** Close an established session that receives nothing for this long (default: never). */
+  idleTimeoutMs?: number;
+  /** Most connections at once (default 100000); more are closed as they arrive. */
+  maxConnections?: number;
   maxMessageSize?: number;
   maxChunkStreams?: number;
   maxBufferedBytes?: number;

@@ -215,3 +215,24 @@ test('a throwing handler is reported as an error and the session goes on', async
   sock.destroy();
   await closeServer(server);
 });
+
+test('an idle session is closed after idleTimeoutMs; connections past maxConnections are refused', async (t) => {
+  let failed;
+  const error = new Promise((resolve) => {
+    failed = resolve;
+  });
+  const { server, port } = await startServer((session) => session.on('error', failed), { idleTimeoutMs: 300, maxConnections: 1 });
+  t.after(() => server.close());
+  const { sock } = await connectClient(port);
+  const closed = once(sock, 'close');
+  // A second connection while the first is open: closed at once, no session.
+  const extra = net.connect(port, '127.0.0.1');
+  await once(extra, 'close');
+  const started = Date.now();
+  assert.equal((await error).code, 'ERR_RTMP_IDLE_TIMEOUT');
+  assert.ok(Date.now() - started < 3000);
+  await closed;
+  // Below the limit again: a new session is accepted.
+  const again = await connectClient(port);
+  again.sock.destroy();
+});

@@ -118,6 +118,10 @@ pub(crate) fn event_args(event: ServerEvent) -> EventArgs {
 #[derive(Default)]
 pub struct ServerOptions {
     pub handshake_timeout_ms: Option<u32>,
+    /// Close an established session that receives nothing for this long (default: never).
+    pub idle_timeout_ms: Option<u32>,
+    /// Most connections at once (default 100000); more are closed as they arrive.
+    pub max_connections: Option<u32>,
     pub max_message_size: Option<u32>,
     pub max_chunk_streams: Option<u32>,
     pub max_buffered_bytes: Option<u32>,
@@ -144,6 +148,12 @@ impl ServerOptions {
             handshake_timeout: self.handshake_timeout_ms.map_or(d.handshake_timeout, |ms| {
                 Duration::from_millis(u64::from(ms))
             }),
+            idle_timeout: self
+                .idle_timeout_ms
+                .map(|ms| Duration::from_millis(u64::from(ms))),
+            max_connections: self
+                .max_connections
+                .map_or(d.max_connections, |v| v as usize),
             in_flight_batches: self
                 .in_flight_batches
                 .map_or(d.in_flight_batches, |v| v.max(1) as usize),

@@ -373,6 +373,33 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_longer_than_2_pow_32_ms_keeps_its_timestamps_across_the_wrap() {
+        // A virtual clock 49.7 days in: timestamps wrap from 0xFFFF_FFxx to small values.
+        let mut pair = Pair::new();
+        let start = 0xFFFF_FC18u32; // 1000 ms before the wrap
+        let sent: Vec<u32> = (0..60u32).map(|i| start.wrapping_add(i * 40)).collect();
+        for &ts in &sent {
+            let h = OutgoingHeader {
+                csid: 6,
+                timestamp: ts,
+                type_id: 9,
+                stream_id: 1,
+            };
+            pair.client.send(&h, &[0x27, 1, 0, 0, 0]);
+        }
+        let (_, server_events) = pair.exchange();
+        let got: Vec<u32> = server_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) if m.type_id == 9 => Some(m.timestamp),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, sent);
+        assert!(got.iter().any(|&t| t < 1000), "the wrap happened");
+    }
+
+    #[test]
     fn an_aggregate_arrives_as_its_sub_messages() {
         let mut pair = Pair::new();
         let payload = crate::proto::aggregate::build(&[(9, 100, &[0x17, 1]), (8, 120, &[0xAF, 1])]);

@@ -11,6 +11,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Time a peer has to complete the handshake.
     pub handshake_timeout: Duration,
+    /// Time an established session may go without receiving a byte (None: forever).
+    pub idle_timeout: Option<Duration>,
+    /// Most connections a server holds at once; more are closed as they arrive.
+    pub max_connections: usize,
     /// Batches of one connection delivered to the app but not yet consumed; past
     /// this the connection stops reading its socket (TCP pushes back on the peer).
     pub in_flight_batches: usize,
@@ -30,6 +34,8 @@ impl Default for ServerConfig {
         Self {
             limits: Limits::default(),
             handshake_timeout: Duration::from_secs(10),
+            idle_timeout: None,
+            max_connections: 100_000,
             in_flight_batches: 4,
             max_batch_bytes: 256 * 1024,
             send_high_water: 1024 * 1024,

@@ -382,8 +382,13 @@ async fn read_loop(
     loop {
         let readable = reader.readable();
         if established {
+            let idle = config.idle_timeout;
+            let idle_deadline = tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
             tokio::select! {
                 r = readable => r?,
+                _ = idle_deadline, if idle.is_some() => {
+                    return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
+                }
                 _ = shutdown.wait_for(|s| *s != Shutdown::Running) => return Ok(()),
             }
         } else {

@@ -11,6 +11,8 @@ pub enum RuntimeError {
     Io(#[from] std::io::Error),
     #[error("handshake not completed within {0} ms")]
     HandshakeTimeout(u128),
+    #[error("no data from the peer for {0} ms")]
+    IdleTimeout(u128),
     #[error("send buffer of {queued} bytes exceeds the limit of {limit}")]
     SendBufferFull { queued: usize, limit: usize },
     #[error("session is closed")]
@@ -26,6 +28,7 @@ impl RuntimeError {
             Self::Proto(e) => e.code(),
             Self::Io(_) => "ERR_RTMP_SOCKET",
             Self::HandshakeTimeout(_) => "ERR_RTMP_HANDSHAKE_TIMEOUT",
+            Self::IdleTimeout(_) => "ERR_RTMP_IDLE_TIMEOUT",
             Self::SendBufferFull { .. } => "ERR_RTMP_LIMIT",
             Self::Closed => "ERR_RTMP_CLOSED",
             Self::Panic(_) => "ERR_RTMP_INTERNAL",

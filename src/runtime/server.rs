@@ -1,7 +1,7 @@
 //! The TCP listener: accepts connections and runs each on its own task.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -84,6 +84,7 @@ pub fn bind(
         TcpListener::from_std(std_listener)?
     };
     let (stop, mut stopped) = watch::channel(false);
+    let active = Arc::new(AtomicUsize::new(0));
     rt.spawn(async move {
         loop {
             let accepted = tokio::select! {
@@ -91,9 +92,19 @@ pub fn bind(
                 _ = stopped.wait_for(|s| *s) => break,
             };
             match accepted {
+                // Past the limit a connection is closed at once, before any work.
+                Ok((stream, _)) if active.load(Ordering::Relaxed) >= config.max_connections => {
+                    drop(stream)
+                }
                 Ok((stream, _)) => {
                     let id = next_connection_id();
-                    tokio::spawn(serve(id, stream, Role::Server, config, sink.clone()));
+                    let sink = sink.clone();
+                    let active = active.clone();
+                    active.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(async move {
+                        serve(id, stream, Role::Server, config, sink).await;
+                        active.fetch_sub(1, Ordering::Relaxed);
+                    });
                 }
                 // Per-connection accept errors (EMFILE, ECONNABORTED) must not stop
                 // the server; back off briefly.
