@@ -23,6 +23,7 @@ export async function startIngestServer(options) {
     session.on('close', () => sessionClosed());
     session.msg.loop((c) => {
       messages.push({
+        peer: session.sock.remotePort,
         type: c.chunk.msgTypeText,
         timestamp: c.chunk.timestamp,
         msgStreamId: c.chunk.msgStreamId,
