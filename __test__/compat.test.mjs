@@ -136,3 +136,29 @@ test('a listening server keeps Node alive unless unref()ed', () => {
   assert.equal(refed.status, 0);
   assert.equal(refed.stdout.trim(), 'up\ntimer', 'stays up until close()');
 });
+
+test('ESM named imports work as well as require', async () => {
+  const esm = await import('../index.js');
+  assert.equal(typeof esm.rtmpServer, 'function');
+  assert.equal(typeof esm.RtmpClient, 'function');
+  assert.equal(esm.default.rtmpServer, rtmpApi.rtmpServer);
+});
+
+test('the addon loads in several worker threads at once, each with its own server', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const r = require(${JSON.stringify(indexPath)});
+    const s = r.rtmpServer().createServer(() => {});
+    s.listen(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => parentPort.postMessage({ port, values: r.amf.amf0Decode(r.amf.amf0Encode(['x', 1])) }));
+    });`;
+  const results = await Promise.all([1, 2, 3].map(() => new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true });
+    w.on('message', resolve);
+    w.on('error', reject);
+  })));
+  assert.equal(new Set(results.map((r) => r.port)).size, 3);
+  for (const r of results) assert.deepEqual(r.values, ['x', 1]);
+});
