@@ -207,6 +207,21 @@ export declare class Session extends EventEmitter {
   chunk(csid: number): ChunkObject;
   /** Bytes waiting to be written to the peer. */
   readonly queuedBytes: number;
+  /** Bytes/messages in, bytes out (relayed media included), last ping RTT, dropped media, uptime, average bitrates. */
+  stats(): {
+    bytesIn: number;
+    bytesOut: number;
+    messagesIn: number;
+    rttMs?: number;
+    droppedVideo: number;
+    droppedAudio: number;
+    queuedBytes: number;
+    uptimeMs: number;
+    kbpsIn: number;
+    kbpsOut: number;
+  };
+  /** Sends a PingRequest; the PingResponse sets `stats().rttMs`. */
+  ping(): boolean;
   /** Media frames the send queue dropped for this (slow) peer. */
   readonly dropped: { video: number; audio: number };
   /** Audio (type 8) on chunk stream 4, with its own timestamp, on message stream `msgStreamId` (default 1). */

@@ -236,3 +236,25 @@ test('an idle session is closed after idleTimeoutMs; connections past maxConnect
   const again = await connectClient(port);
   again.sock.destroy();
 });
+
+test('session stats count bytes and messages both ways and a ping gives the RTT', async (t) => {
+  let serverSession;
+  const { server, port } = await startServer((session) => {
+    serverSession = session;
+    session.msg.loop(null, {});
+  });
+  t.after(() => server.close());
+  const { session: client, sock } = await connectClient(port);
+  for (let i = 0; i < 5; i++) client.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.alloc(100), msgStreamId: 1, timestamp: i });
+  while (!serverSession || serverSession.stats().messagesIn < 5) await new Promise((r) => setTimeout(r, 5));
+  serverSession.ping();
+  while (serverSession.stats().rttMs === undefined) await new Promise((r) => setTimeout(r, 5));
+  const s = serverSession.stats();
+  assert.ok(s.bytesIn > 3073 + 500, `bytesIn ${s.bytesIn}`);
+  assert.ok(s.bytesOut >= 3073, `bytesOut ${s.bytesOut}`);
+  assert.equal(s.messagesIn, 6, '5 audio messages and the PingResponse');
+  assert.ok(s.rttMs >= 0 && s.rttMs < 1000, `rtt ${s.rttMs}`);
+  assert.deepEqual([s.droppedVideo, s.droppedAudio], [0, 0]);
+  assert.ok(s.kbpsIn > 0 && s.uptimeMs >= 0);
+  sock.destroy();
+});

@@ -195,6 +195,22 @@ class Session extends EventEmitter {
     return this._send((n) => n.sendUserControl(SET_BUFFER_LENGTH, msgStreamId >>> 0, ms >>> 0));
   }
 
+  /**
+   * Statistics: bytes and messages in, bytes out (relayed media included), the last
+   * ping RTT, dropped media, queued bytes, uptime and average bitrates.
+   */
+  stats() {
+    const s = this._transport.native.stats();
+    const uptimeMs = Date.now() - this._started;
+    const kbps = (bytes) => (uptimeMs > 0 ? (bytes * 8) / uptimeMs : 0);
+    return { ...s, uptimeMs, kbpsIn: kbps(s.bytesIn), kbpsOut: kbps(s.bytesOut) };
+  }
+
+  /** Sends a PingRequest; the answer sets `stats().rttMs`. */
+  ping() {
+    return this._send((n) => n.ping());
+  }
+
   /** Bytes waiting to be written to the peer. */
   get queuedBytes() {
     return this._transport.native.queuedBytes();

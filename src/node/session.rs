@@ -78,6 +78,19 @@ pub(crate) fn batch_to_js(data: Vec<u8>, meta: Vec<u32>) -> MessageBatch {
     }
 }
 
+/// Statistics of a session.
+#[napi(object)]
+pub struct SessionStats {
+    pub bytes_in: f64,
+    pub bytes_out: f64,
+    pub messages_in: f64,
+    /// Round-trip time of the last answered `ping()`, in ms.
+    pub rtt_ms: Option<u32>,
+    pub dropped_video: f64,
+    pub dropped_audio: f64,
+    pub queued_bytes: f64,
+}
+
 /// Media frames the send queue dropped for a slow peer.
 #[napi(object)]
 pub struct DroppedFrames {
@@ -468,6 +481,44 @@ impl NativeSession {
         if let Backend::Connection(c) = &self.backend {
             if let Some(hub) = c.unpublish() {
                 hub.publisher_left();
+            }
+        }
+    }
+
+    /// Bytes and messages in and out, the last ping RTT, dropped media, queued bytes.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> SessionStats {
+        let (c, d, queued) = match &self.backend {
+            Backend::Connection(conn) => {
+                let (c, d) = conn.counters();
+                (c, d, conn.queued_bytes())
+            }
+            Backend::Detached(det) => (
+                det.session.counters(),
+                Default::default(),
+                det.session.pending_output(),
+            ),
+        };
+        SessionStats {
+            bytes_in: c.bytes_in as f64,
+            bytes_out: c.bytes_out as f64,
+            messages_in: c.messages_in as f64,
+            rtt_ms: c.rtt_ms,
+            dropped_video: d.video_frames as f64,
+            dropped_audio: d.audio_frames as f64,
+            queued_bytes: queued as f64,
+        }
+    }
+
+    /// Sends a PingRequest; the peer's PingResponse sets `stats().rttMs`.
+    #[napi(catch_unwind)]
+    pub fn ping(&mut self) -> napi::Result<bool> {
+        match &mut self.backend {
+            Backend::Connection(c) => c.ping().map_err(js_error),
+            Backend::Detached(d) => {
+                let now_ms = d.started.elapsed().as_millis() as u32;
+                d.session.send_ping(now_ms).map_err(js_error)?;
+                Ok(true)
             }
         }
     }

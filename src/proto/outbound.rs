@@ -67,6 +67,8 @@ pub struct SendQueue {
     media_limit: usize,
     skipping_video: bool,
     dropped: DropStats,
+    /// Bytes of shared frames queued so far.
+    shared_bytes: u64,
 }
 
 impl SendQueue {
@@ -78,6 +80,7 @@ impl SendQueue {
             media_limit,
             skipping_video: false,
             dropped: DropStats::default(),
+            shared_bytes: 0,
         }
     }
 
@@ -92,6 +95,11 @@ impl SendQueue {
 
     pub fn dropped(&self) -> DropStats {
         self.dropped
+    }
+
+    /// Bytes of shared frames queued so far (what the session's own counter misses).
+    pub fn shared_bytes(&self) -> u64 {
+        self.shared_bytes
     }
 
     /// Appends bytes that must be delivered (never dropped).
@@ -126,6 +134,7 @@ impl SendQueue {
             return Offer::Dropped;
         }
         self.queued += frame.len;
+        self.shared_bytes += frame.len as u64;
         self.items.push_back(Item::Shared(frame));
         Offer::Queued
     }
@@ -134,6 +143,7 @@ impl SendQueue {
     /// (configurations and the cached GOP, bounded by the GOP cache).
     pub fn push_shared(&mut self, frame: Arc<SharedFrame>) {
         self.queued += frame.len;
+        self.shared_bytes += frame.len as u64;
         self.items.push_back(Item::Shared(frame));
     }
 

@@ -34,6 +34,16 @@ pub struct Windows {
     pub peer_window: u32,
 }
 
+/// Counters of a session (RTMP 1.0 gives the Ack its u32 count; these do not wrap).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub messages_in: u64,
+    /// Round-trip time of the last answered [`Session::send_ping`], in ms.
+    pub rtt_ms: Option<u32>,
+}
+
 /// A sans-IO RTMP session.
 #[derive(Debug)]
 pub struct Session {
@@ -49,6 +59,7 @@ pub struct Session {
     announced_window: u32,
     /// Sub-messages of an aggregate not yet handed out.
     split: VecDeque<Message>,
+    counters: Counters,
 }
 
 impl Session {
@@ -73,6 +84,7 @@ impl Session {
             peer_window: 0,
             announced_window: 0,
             split: VecDeque::new(),
+            counters: Counters::default(),
         }
     }
 
@@ -89,6 +101,10 @@ impl Session {
         let result = self.poll_inner(input, now_ms);
         let consumed = (before - input.len()) as u32;
         self.bytes_received = self.bytes_received.wrapping_add(consumed);
+        self.counters.bytes_in += u64::from(consumed);
+        if let Ok(Some(Event::Message(_))) = &result {
+            self.counters.messages_in += 1;
+        }
         if self.peer_window > 0
             && self.bytes_received.wrapping_sub(self.acked_at) >= self.peer_window
         {
@@ -123,13 +139,19 @@ impl Session {
             }
         };
         if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload)? {
-            self.on_control(control)?;
+            self.on_control(control, now_ms)?;
         }
         Ok(Some(Event::Message(msg)))
     }
 
-    fn on_control(&mut self, control: ControlMessage) -> Result<(), ProtoError> {
+    fn on_control(&mut self, control: ControlMessage, now_ms: u32) -> Result<(), ProtoError> {
         match control {
+            // The answer to our own PingRequest: its value is our clock when sent.
+            ControlMessage::UserControl {
+                event_type: user_control::PING_RESPONSE,
+                value,
+                ..
+            } => self.counters.rtt_ms = Some(now_ms.wrapping_sub(value)),
             ControlMessage::SetChunkSize(size) => self.decoder.set_chunk_size(size)?,
             ControlMessage::Abort(csid) => self.decoder.abort(csid),
             ControlMessage::WindowAckSize(size) => self.peer_window = size,
@@ -217,7 +239,23 @@ impl Session {
 
     /// Takes the bytes queued for the peer.
     pub fn take_output(&mut self) -> BytesMut {
+        self.counters.bytes_out += self.output.len() as u64;
         self.output.split()
+    }
+
+    /// Sends a PingRequest carrying `now_ms`; the PingResponse gives the RTT
+    /// ([`Counters::rtt_ms`]).
+    pub fn send_ping(&mut self, now_ms: u32) -> Result<(), ProtoError> {
+        self.send_control(ControlMessage::UserControl {
+            event_type: user_control::PING_REQUEST,
+            value: now_ms,
+            buffer_ms: 0,
+        })
+    }
+
+    /// Bytes and messages so far, and the last ping RTT.
+    pub fn counters(&self) -> Counters {
+        self.counters
     }
 
     /// Bytes held in partially received messages.
@@ -427,6 +465,20 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![(9, 7000), (8, 7020), (8, 7040)]);
+    }
+
+    #[test]
+    fn a_ping_gives_the_round_trip_time_on_the_session_clock() {
+        let mut pair = Pair::new();
+        pair.server.send_ping(1000).unwrap();
+        let mut to_client = pair.server.take_output();
+        while pair.client.poll(&mut to_client, 0).unwrap().is_some() {}
+        // The client answers; the response reaches the server at its clock 1030.
+        let mut to_server = pair.client.take_output();
+        while pair.server.poll(&mut to_server, 1030).unwrap().is_some() {}
+        let c = pair.server.counters();
+        assert_eq!(c.rtt_ms, Some(30));
+        assert!(c.bytes_in > 0 && c.bytes_out > 0 && c.messages_in >= 1);
     }
 
     #[test]

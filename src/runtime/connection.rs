@@ -18,7 +18,7 @@ use crate::proto::chunk::OutgoingHeader;
 use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::ControlMessage;
 use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame};
-use crate::proto::session::{Event, Session, Windows};
+use crate::proto::session::{Counters, Event, Session, Windows};
 
 /// Bytes asked of the socket per read.
 const READ_SIZE: usize = 64 * 1024;
@@ -62,6 +62,8 @@ struct Shared {
     shutdown: watch::Sender<Shutdown>,
     /// Set while this connection publishes a stream to a relay hub.
     publishing: Mutex<Option<Publishing>>,
+    /// The session clock's origin (timestamps of pings and the handshake).
+    started: Instant,
 }
 
 /// The app's handle on a connection: send messages, read its state, close it.
@@ -158,6 +160,21 @@ impl ConnectionHandle {
 
     pub fn bytes_received(&self) -> u32 {
         self.state().session.bytes_received()
+    }
+
+    /// Bytes and messages so far (shared frames included), the last ping RTT, and
+    /// what the send queue dropped.
+    pub fn counters(&self) -> (Counters, DropStats) {
+        let state = self.state();
+        let mut c = state.session.counters();
+        c.bytes_out += state.queue.shared_bytes();
+        (c, state.queue.dropped())
+    }
+
+    /// Sends a PingRequest on the session clock; its answer sets the RTT.
+    pub fn ping(&self) -> Result<bool, RuntimeError> {
+        let now_ms = self.shared.started.elapsed().as_millis() as u32;
+        self.queue(|s| Ok(s.send_ping(now_ms)?))
     }
 
     /// Bytes waiting to be written to the peer.
@@ -331,6 +348,7 @@ async fn run(
         wake_writer: Notify::new(),
         shutdown,
         publishing: Mutex::new(None),
+        started: Instant::now(),
     });
     let handle = ConnectionHandle { shared };
     sink.connection(handle.clone());
@@ -364,7 +382,7 @@ async fn read_loop(
     sink: &Arc<dyn EventSink>,
 ) -> Result<(), RuntimeError> {
     let config = handle.shared.config;
-    let started = Instant::now();
+    let started = handle.shared.started;
     let credits = Arc::new(Semaphore::new(config.in_flight_batches));
     let mut shutdown = handle.shared.shutdown.subscribe();
     // The read buffer is allocated only while bytes are waiting: an idle session
