@@ -565,15 +565,58 @@ fn to_buffer(out: BytesMut) -> Buffer {
     ts_return_type = "Buffer"
 )]
 pub fn amf0_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
+    encode_values(env, values, "amf0Encode", js_to_amf0, amf0::encode)
+}
+
+/// Converts each element of a JS array and encodes them one after another.
+fn encode_values<V>(
+    env: Env,
+    values: JsAny,
+    name: &str,
+    convert: fn(sys::napi_env, sys::napi_value, usize) -> napi::Result<V>,
+    encode: fn(&V, &mut BytesMut),
+) -> napi::Result<Buffer> {
     let js = Js(env.raw());
     if !js.is(values.0, sys::napi_is_array)? {
-        return Err(type_error("amf0Encode expects an array of values"));
+        return Err(type_error(format!("{name} expects an array of values")));
     }
     let mut out = BytesMut::new();
     for i in 0..js.length(values.0)? {
-        amf0::encode(&js_to_amf0(env.raw(), js.index(values.0, i)?, 0)?, &mut out);
+        encode(&convert(env.raw(), js.index(values.0, i)?, 0)?, &mut out);
     }
     Ok(to_buffer(out))
+}
+
+/// Converts one JS value and encodes it.
+fn encode_value<V>(
+    env: Env,
+    value: JsAny,
+    convert: fn(sys::napi_env, sys::napi_value, usize) -> napi::Result<V>,
+    encode: fn(&V, &mut BytesMut),
+) -> napi::Result<Buffer> {
+    let mut out = BytesMut::new();
+    encode(&convert(env.raw(), value.0, 0)?, &mut out);
+    Ok(to_buffer(out))
+}
+
+/// A codec's "decode one value" function: the value and the bytes it took.
+type DecodeOne<V> = fn(&[u8]) -> Result<(V, usize), AmfError>;
+
+/// Decodes one value: `{ len, value }`.
+fn decode_value<V>(
+    env: Env,
+    buf: &[u8],
+    decode: DecodeOne<V>,
+    to_js: fn(sys::napi_env, &V) -> napi::Result<sys::napi_value>,
+) -> napi::Result<JsAny> {
+    let (value, len) = decode(buf).map_err(amf_error)?;
+    let js = Js(env.raw());
+    let obj = js.object()?;
+    js.set(obj, "len", unsafe {
+        f64::to_napi_value(env.raw(), len as f64)?
+    })?;
+    js.set(obj, "value", to_js(env.raw(), &value)?)?;
+    Ok(JsAny(obj))
 }
 
 /// Encodes one value as AMF0.
@@ -583,9 +626,7 @@ pub fn amf0_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
     ts_return_type = "Buffer"
 )]
 pub fn amf0_encode_one(env: Env, value: JsAny) -> napi::Result<Buffer> {
-    let mut out = BytesMut::new();
-    amf0::encode(&js_to_amf0(env.raw(), value.0, 0)?, &mut out);
-    Ok(to_buffer(out))
+    encode_value(env, value, js_to_amf0, amf0::encode)
 }
 
 /// Decodes every AMF0 value of a buffer.
@@ -607,14 +648,7 @@ fn list_to_js(env: sys::napi_env, values: &[Amf0Value]) -> napi::Result<JsAny> {
 /// Decodes the first AMF0 value of a buffer: `{ len, value }`.
 #[napi(catch_unwind, ts_return_type = "{ len: number, value: unknown }")]
 pub fn amf0_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let (value, len) = amf0::decode_one(buf).map_err(amf_error)?;
-    let js = Js(env.raw());
-    let obj = js.object()?;
-    js.set(obj, "len", unsafe {
-        f64::to_napi_value(env.raw(), len as f64)?
-    })?;
-    js.set(obj, "value", amf0_to_js(env.raw(), &value)?)?;
-    Ok(JsAny(obj))
+    decode_value(env, buf, amf0::decode_one, amf0_to_js)
 }
 
 /// Encodes a command `{ cmd, transId, cmdObj, ... }` as an AMF0 command payload.
@@ -701,15 +735,7 @@ pub fn decode_amf3_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     ts_return_type = "Buffer"
 )]
 pub fn amf3_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
-    let js = Js(env.raw());
-    if !js.is(values.0, sys::napi_is_array)? {
-        return Err(type_error("amf3Encode expects an array of values"));
-    }
-    let mut out = BytesMut::new();
-    for i in 0..js.length(values.0)? {
-        amf3::encode(&js_to_amf3(env.raw(), js.index(values.0, i)?, 0)?, &mut out);
-    }
-    Ok(to_buffer(out))
+    encode_values(env, values, "amf3Encode", js_to_amf3, amf3::encode)
 }
 
 /// Encodes one value as AMF3.
@@ -719,9 +745,7 @@ pub fn amf3_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
     ts_return_type = "Buffer"
 )]
 pub fn amf3_encode_one(env: Env, value: JsAny) -> napi::Result<Buffer> {
-    let mut out = BytesMut::new();
-    amf3::encode(&js_to_amf3(env.raw(), value.0, 0)?, &mut out);
-    Ok(to_buffer(out))
+    encode_value(env, value, js_to_amf3, amf3::encode)
 }
 
 /// Decodes every AMF3 value of a buffer (one reference context).
@@ -737,14 +761,7 @@ pub fn amf3_decode(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
 /// Decodes the first AMF3 value of a buffer: `{ len, value }`.
 #[napi(catch_unwind, ts_return_type = "{ len: number, value: unknown }")]
 pub fn amf3_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let (value, len) = amf3::decode_one(buf).map_err(amf_error)?;
-    let js = Js(env.raw());
-    let obj = js.object()?;
-    js.set(obj, "len", unsafe {
-        f64::to_napi_value(env.raw(), len as f64)?
-    })?;
-    js.set(obj, "value", amf3_to_js(env.raw(), &value)?)?;
-    Ok(JsAny(obj))
+    decode_value(env, buf, amf3::decode_one, amf3_to_js)
 }
 
 /// Decodes a shared object message (type 19, or 16 with its format byte):
