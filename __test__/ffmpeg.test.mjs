@@ -4,13 +4,13 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ffmpegPath, makeFlv, makeLargeKeyframeFlv, publish } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
 import { startIngestServer } from './helpers/ingest-server.mjs';
+import { startListeningServer } from './helpers/process.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
@@ -26,49 +26,18 @@ before(async () => {
 
 /** Runs the README server; resolves its port and a way to read its output lines. */
 async function startReadmeServer() {
-  const child = spawn(process.execPath, [readmeServer], {
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 10000);
-    child.stdout.on('data', () => {
-      const m = /listening on rtmp:\/\/[^:\s]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
+  const { child, port, output } = await startListeningServer(process.execPath, [readmeServer]);
   return {
     port,
-    lines: () => out.split('\n').filter(Boolean),
-    stderr: () => err,
-    waitFor: (re, ms = 10000) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const poll = setInterval(() => {
-          if (re.test(out)) {
-            clearInterval(poll);
-            resolve();
-          } else if (Date.now() - started > ms) {
-            clearInterval(poll);
-            reject(new Error(`timed out waiting for ${re}`));
-          }
-        }, 20);
-      }),
-    stop: () => {
-      child.kill();
+    lines: () => output().split('\n').filter(Boolean),
+    waitFor: async (re, ms = 10000) => {
+      const started = Date.now();
+      while (!re.test(output())) {
+        if (Date.now() - started > ms) throw new Error(`timed out waiting for ${re}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
+    stop: () => child.kill(),
   };
 }
 

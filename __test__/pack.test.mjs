@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFlv, publish } from './helpers/ffmpeg.mjs';
-import { runCommand } from './helpers/process.mjs';
+import { runCommand, startListeningServer } from './helpers/process.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(root, '__test__', 'fixtures');
@@ -37,21 +37,13 @@ test('the packed tarball installs without Rust and runs the README server exampl
   });
   assert.equal(installed.code, 0, installed.err);
 
-  const server = spawn(process.execPath, ['server.js'], { cwd: app, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child: server, port, output } = await startListeningServer(process.execPath, ['server.js'], { cwd: app });
   t.after(() => server.kill());
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on rtmp:\/\/[^:\s]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`the example exited with ${code}`)));
-  });
   const flv = await makeFlv(path.join(fixtures, 'pack.flv'), { seconds: 2, fps: 25, gop: 25 });
   const r = await publish(`rtmp://127.0.0.1:${port}/live/packed`, flv, { timeoutMs: 30000 });
   assert.equal(r.code, 0, r.stderr);
-  for (let i = 0; i < 100 && !/^close$/m.test(out); i++) await new Promise((res) => setTimeout(res, 50));
+  for (let i = 0; i < 100 && !/^close$/m.test(output()); i++) await new Promise((res) => setTimeout(res, 50));
+  const out = output();
   assert.match(out, /amf0cmd \{"cmd":"publish"/);
   assert.ok((out.match(/^video /gm) || []).length >= 50, 'video arrived through the installed package');
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { makeFlv, publish, record, probeFrames } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
 import { connectClient, play, publishName, isVideoKeyframe } from './helpers/rtmp-client.mjs';
-import { runCommand } from './helpers/process.mjs';
+import { runCommand, startListeningServer } from './helpers/process.mjs';
 
 const require = createRequire(import.meta.url);
 const { createLiveServer } = require('../examples/server.js');
@@ -25,16 +25,7 @@ let port;
 
 before(async () => {
   flv = await makeFlv(path.join(fixtures, 'relay.flv'), { seconds: 8, fps: 25, gop: 25 });
-  server = spawn(process.execPath, [serverPath], { env: { ...process.env, PORT: '0', RTMP_QUIET: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  port = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on rtmp:\/\/[^:\s]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  ({ child: server, port } = await startListeningServer(process.execPath, [serverPath], { env: { RTMP_QUIET: '1' } }));
 });
 
 after(() => server.kill());

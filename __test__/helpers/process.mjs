@@ -34,3 +34,36 @@ export function runCommand(cmd, args, { timeoutMs = 30000 } = {}) {
     })
   })
 }
+
+/**
+ * Starts a server process that prints `listening on rtmp://host:PORT` once it listens
+ * (the examples' contract, with PORT=0 in its environment); resolves its port, the
+ * child, and its output so far.
+ * @returns {Promise<{ child: import('node:child_process').ChildProcess, port: number, output: () => string }>}
+ */
+export function startListeningServer(cmd, args, { cwd, env = {}, timeoutMs = 30000 } = {}) {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d) => { out += d })
+  child.stderr.on('data', (d) => { err += d })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`no listening line within ${timeoutMs} ms: ${out} ${err}`))
+    }, timeoutMs)
+    const onExit = (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code} before listening: ${err}`))
+    }
+    child.on('exit', onExit)
+    child.stdout.on('data', () => {
+      const m = /listening on rtmp:\/\/[^:\s]+:(\d+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        child.off('exit', onExit)
+        resolve({ child, port: Number(m[1]), output: () => out })
+      }
+    })
+  })
+}
