@@ -43,6 +43,9 @@ fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
     }
 }
 
+/// A property name and its JS value.
+type Entry = (String, sys::napi_value);
+
 /// Raw napi helpers over one env, used on the JS thread only.
 #[derive(Clone, Copy)]
 struct Js(sys::napi_env);
@@ -167,6 +170,32 @@ impl Js {
             out.push((name, key));
         }
         Ok(out)
+    }
+
+    /// A Date's ms since the epoch.
+    fn date_ms(self, v: sys::napi_value) -> napi::Result<f64> {
+        let mut ms = 0.0;
+        check(
+            unsafe { sys::napi_get_date_value(self.0, v, &mut ms) },
+            "date value",
+        )?;
+        Ok(ms)
+    }
+
+    /// An object's enumerable properties other than functions, and its
+    /// `__className__` (a typed object's class) apart.
+    fn object_entries(self, obj: sys::napi_value) -> napi::Result<(Option<String>, Vec<Entry>)> {
+        let mut class_name = None;
+        let mut entries = Vec::new();
+        for (name, key) in self.keys(obj)? {
+            let value = self.get(obj, key)?;
+            if name == "__className__" {
+                class_name = Some(unsafe { String::from_napi_value(self.0, value)? });
+            } else if self.type_of(value)? != sys::ValueType::napi_function {
+                entries.push((name, value));
+            }
+        }
+        Ok((class_name, entries))
     }
 
     fn length(self, arr: sys::napi_value) -> napi::Result<u32> {
@@ -310,6 +339,16 @@ pub(crate) fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys:
     }
 }
 
+/// Refuses values nested deeper than the decoders accept (or cyclic ones).
+fn check_depth(depth: usize) -> napi::Result<()> {
+    if depth > MAX_NESTING_DEPTH {
+        return Err(type_error(format!(
+            "value nested deeper than {MAX_NESTING_DEPTH} (or cyclic) cannot be AMF-encoded"
+        )));
+    }
+    Ok(())
+}
+
 /// Converts a JS value to AMF0; TypeError for values AMF0 cannot carry.
 pub(crate) fn js_to_amf0(
     env: sys::napi_env,
@@ -317,11 +356,7 @@ pub(crate) fn js_to_amf0(
     depth: usize,
 ) -> napi::Result<Amf0Value> {
     let js = Js(env);
-    if depth > MAX_NESTING_DEPTH {
-        return Err(type_error(format!(
-            "value nested deeper than {MAX_NESTING_DEPTH} (or cyclic) cannot be AMF-encoded"
-        )));
-    }
+    check_depth(depth)?;
     Ok(match js.type_of(v)? {
         sys::ValueType::napi_undefined => Amf0Value::Undefined,
         sys::ValueType::napi_null => Amf0Value::Null,
@@ -339,11 +374,7 @@ pub(crate) fn js_to_amf0(
                 ));
             }
             if js.is(v, sys::napi_is_date)? {
-                let mut ms = 0.0;
-                check(
-                    unsafe { sys::napi_get_date_value(env, v, &mut ms) },
-                    "date value",
-                )?;
+                let ms = js.date_ms(v)?;
                 return Ok(Amf0Value::Date {
                     millis: ms,
                     time_zone: 0,
@@ -364,19 +395,11 @@ pub(crate) fn js_to_amf0(
                 }
                 return Ok(Amf0Value::EcmaArray(props));
             }
-            let mut class_name = None;
-            let mut props = Vec::new();
-            for (name, key) in js.keys(v)? {
-                let value = js.get(v, key)?;
-                if name == "__className__" {
-                    class_name = Some(unsafe { String::from_napi_value(env, value)? });
-                    continue;
-                }
-                if js.type_of(value)? == sys::ValueType::napi_function {
-                    continue;
-                }
-                props.push((name, js_to_amf0(env, value, depth + 1)?));
-            }
+            let (class_name, entries) = js.object_entries(v)?;
+            let props = entries
+                .into_iter()
+                .map(|(name, value)| Ok((name, js_to_amf0(env, value, depth + 1)?)))
+                .collect::<napi::Result<Vec<_>>>()?;
             match class_name {
                 Some(class_name) => Amf0Value::TypedObject {
                     class_name,
@@ -403,11 +426,7 @@ pub(crate) fn js_to_amf3(
 ) -> napi::Result<Amf3Value> {
     use crate::proto::amf::amf3::{INTEGER_MAX, INTEGER_MIN};
     let js = Js(env);
-    if depth > MAX_NESTING_DEPTH {
-        return Err(type_error(format!(
-            "value nested deeper than {MAX_NESTING_DEPTH} (or cyclic) cannot be AMF-encoded"
-        )));
-    }
+    check_depth(depth)?;
     Ok(match js.type_of(v)? {
         sys::ValueType::napi_undefined => Amf3Value::Undefined,
         sys::ValueType::napi_null => Amf3Value::Null,
@@ -435,11 +454,7 @@ pub(crate) fn js_to_amf3(
                 return Ok(Amf3Value::ByteArray(b.to_vec()));
             }
             if js.is(v, sys::napi_is_date)? {
-                let mut ms = 0.0;
-                check(
-                    unsafe { sys::napi_get_date_value(env, v, &mut ms) },
-                    "date value",
-                )?;
+                let ms = js.date_ms(v)?;
                 return Ok(Amf3Value::Date(ms));
             }
             if js.is(v, sys::napi_is_array)? {
@@ -451,21 +466,13 @@ pub(crate) fn js_to_amf3(
                     dense,
                 });
             }
-            let mut class_name = String::new();
-            let mut properties = Vec::new();
-            for (name, key) in js.keys(v)? {
-                let value = js.get(v, key)?;
-                if name == "__className__" {
-                    class_name = unsafe { String::from_napi_value(env, value)? };
-                    continue;
-                }
-                if js.type_of(value)? == sys::ValueType::napi_function {
-                    continue;
-                }
-                properties.push((name, js_to_amf3(env, value, depth + 1)?));
-            }
+            let (class_name, entries) = js.object_entries(v)?;
+            let properties = entries
+                .into_iter()
+                .map(|(name, value)| Ok((name, js_to_amf3(env, value, depth + 1)?)))
+                .collect::<napi::Result<Vec<_>>>()?;
             Amf3Value::Object {
-                class_name,
+                class_name: class_name.unwrap_or_default(),
                 properties,
             }
         }
