@@ -88,11 +88,6 @@ impl Session {
         }
     }
 
-    /// True once the handshake is complete.
-    pub fn is_established(&self) -> bool {
-        self.handshake.is_done()
-    }
-
     /// Processes bytes at the front of `input` until one event is ready (`Some`) or
     /// more input is needed (`None`). Replies (handshake, acks, pings) are queued in the
     /// output. An error is fatal for the session.
@@ -256,11 +251,6 @@ impl Session {
     /// Bytes and messages so far, and the last ping RTT.
     pub fn counters(&self) -> Counters {
         self.counters
-    }
-
-    /// Bytes held in partially received messages.
-    pub fn buffered_input(&self) -> usize {
-        self.decoder.buffered_bytes()
     }
 
     /// Chunk sizes and windows in force.
