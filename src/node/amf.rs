@@ -778,12 +778,8 @@ pub fn amf3_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     ts_return_type = "{ name: string, version: number, persistent: boolean, events: Array<{ type: number, typeText: string, name?: string, data?: Record<string, unknown>, values?: unknown[] }> }"
 )]
 pub fn decode_shared_object(env: Env, type_id: u32, buf: &[u8]) -> napi::Result<JsAny> {
-    let payload = if type_id == 16 {
-        buf.get(1..).unwrap_or_default()
-    } else {
-        buf
-    };
-    let msg = shared_object::decode(payload).map_err(amf_error)?;
+    let msg = shared_object::decode_typed(u8::try_from(type_id).unwrap_or(u8::MAX), buf)
+        .map_err(amf_error)?;
     let raw = env.raw();
     let js = Js(raw);
     let obj = js.object()?;

@@ -6,6 +6,7 @@ pub mod chunk;
 pub mod command;
 pub mod digest;
 mod error;
+pub mod fuzzing;
 pub mod handshake;
 mod limits;
 pub mod media;

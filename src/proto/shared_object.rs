@@ -85,6 +85,15 @@ fn u32_at(b: &[u8], pos: usize) -> Result<u32, AmfError> {
     Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+/// Decodes a shared object message of type 19, or of type 16 after its format byte.
+pub fn decode_typed(type_id: u8, payload: &[u8]) -> Result<SharedObjectMessage, AmfError> {
+    if type_id == super::message::type_id::AMF3_SHARED_OBJECT {
+        decode(payload.get(1..).unwrap_or_default())
+    } else {
+        decode(payload)
+    }
+}
+
 /// Decodes a type-19 payload (for type 16, skip the format byte first).
 pub fn decode(payload: &[u8]) -> Result<SharedObjectMessage, AmfError> {
     let mut pos = 0;

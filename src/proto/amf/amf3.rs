@@ -543,14 +543,24 @@ pub fn encode(value: &Amf3Value, out: &mut BytesMut) {
             properties,
         } => {
             out.put_u8(marker::OBJECT);
-            // Inline traits, no sealed members, dynamic: 0b1011.
-            put_u29(out, 0b1011);
-            put_string(out, class_name);
-            for (k, v) in properties {
-                put_string(out, k);
-                encode(v, out);
+            // §3.12: an empty name ends the dynamic members, so an object with one
+            // (a sealed member may have it) is written with sealed traits instead.
+            if properties.iter().any(|(k, _)| k.is_empty()) {
+                // Inline traits, not dynamic, `len` sealed members: 0b0011 | len << 4.
+                put_u29(out, (properties.len() as u32) << 4 | 0b0011);
+                put_string(out, class_name);
+                properties.iter().for_each(|(k, _)| put_string(out, k));
+                properties.iter().for_each(|(_, v)| encode(v, out));
+            } else {
+                // Inline traits, no sealed members, dynamic: 0b1011.
+                put_u29(out, 0b1011);
+                put_string(out, class_name);
+                for (k, v) in properties {
+                    put_string(out, k);
+                    encode(v, out);
+                }
+                put_u29(out, 1);
             }
-            put_u29(out, 1);
         }
     }
 }

@@ -413,6 +413,11 @@ fn amf3_vectors_and_dictionaries_have_the_layouts_of_sections_3_15_and_3_16() {
         (Amf3Value::ByteArray(vec![9, 8]), vec![0x0C, 0x05, 9, 8]),
         // Date 0
         (Amf3Value::Date(0.0), vec![0x08, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]),
+        // An object with an empty member name (found by the fuzzer): "" would end the
+        // dynamic members, so it is written with two sealed members (0x23 = 2 << 4 | 0b0011).
+        (Amf3Value::Object { class_name: String::new(), properties: vec![
+            (String::new(), Amf3Value::Null), ("a".into(), Amf3Value::Boolean(true))] },
+            vec![0x0A, 0x23, 0x01, 0x01, 0x03, b'a', 0x01, 0x03]),
     ];
     for (value, bytes) in cases {
         let mut out = BytesMut::new();

@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| node_rtmpapi::proto::fuzzing::chunk_round_trip(data));
