@@ -8,17 +8,20 @@ const { EventEmitter } = require('node:events');
 const { NativeClient } = require('../binding.js');
 const { nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY } = require('./server.js');
 const { fromNative, rtmpError } = require('./errors.js');
+const { nativeTlsOptions } = require('./tls.js');
 
 const DEFAULT_PORT = 1935;
+const DEFAULT_TLS_PORT = 443;
 /** The chunk stream publish/play commands and their media go on (stream-level). */
 const STREAM_COMMAND_CSID = 8;
 const FLASH_VER = 'FMLE/3.0 (compatible; node-rtmpapi)';
 
 /**
- * Splits rtmp://host[:port]/app[/instance]/stream: the app is every path segment but
- * the last, the stream name the last (with its query string).
+ * Splits rtmp[s]://host[:port]/app[/instance]/stream: the app is every path segment
+ * but the last, the stream name the last (with its query string). rtmps:// is RTMP
+ * over TLS (default port 443).
  * @param {string} url
- * @returns {{ host: string, port: number, app: string, stream: string, tcUrl: string }}
+ * @returns {{ host: string, port: number, app: string, stream: string, tcUrl: string, secure: boolean }}
  */
 function parseRtmpUrl(url) {
   let u;
@@ -27,16 +30,17 @@ function parseRtmpUrl(url) {
   } catch {
     throw Object.assign(new TypeError(`not a URL: ${url}`), { code: 'ERR_INVALID_URL' });
   }
-  if (u.protocol !== 'rtmp:') {
-    throw Object.assign(new TypeError(`not an rtmp:// URL: ${url}`), { code: 'ERR_INVALID_URL' });
+  if (u.protocol !== 'rtmp:' && u.protocol !== 'rtmps:') {
+    throw Object.assign(new TypeError(`not an rtmp:// or rtmps:// URL: ${url}`), { code: 'ERR_INVALID_URL' });
   }
+  const secure = u.protocol === 'rtmps:';
   const segments = u.pathname.split('/').filter(Boolean);
   if (segments.length < 1) throw Object.assign(new TypeError(`no application in ${url}`), { code: 'ERR_INVALID_URL' });
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = u.port ? Number(u.port) : DEFAULT_PORT;
+  const port = u.port ? Number(u.port) : secure ? DEFAULT_TLS_PORT : DEFAULT_PORT;
   const stream = segments.length > 1 ? decodeURIComponent(segments[segments.length - 1]) + u.search : '';
   const app = (segments.length > 1 ? segments.slice(0, -1) : segments).join('/');
-  return { host, port, app, stream, tcUrl: `rtmp://${u.host}/${app}` };
+  return { host, port, app, stream, tcUrl: `${u.protocol}//${u.host}/${app}`, secure };
 }
 
 class RtmpClient extends EventEmitter {
@@ -52,13 +56,16 @@ class RtmpClient extends EventEmitter {
 
   /**
    * Connects to the server and the application of `url` (its stream part is kept for
-   * publish()/play() without a name). Resolves the connect `_result` info.
+   * publish()/play() without a name). Resolves the connect `_result` info. An
+   * rtmps:// URL connects over TLS: the server's certificate is checked against
+   * Mozilla's roots, or `tls.ca`; `tls.rejectUnauthorized: false` accepts any.
    * @param {string} url
-   * @param {{ timeoutMs?: number, flashVer?: string }} [options]
+   * @param {{ timeoutMs?: number, flashVer?: string, tls?: { ca?: string | Buffer | Array<string | Buffer>, rejectUnauthorized?: boolean } }} [options]
    */
-  async connect(url, { timeoutMs = 10000, flashVer = FLASH_VER } = {}) {
+  async connect(url, { timeoutMs = 10000, flashVer = FLASH_VER, tls } = {}) {
     this.url = parseRtmpUrl(url);
-    const { host, port, app, tcUrl } = this.url;
+    const { host, port, app, tcUrl, secure } = this.url;
+    const tlsOptions = secure ? nativeTlsOptions(tls ?? true, 'client') : undefined;
     const ready = new Promise((resolve, reject) => {
       const native = new NativeClient((kind, _id, handle, data, meta, errorMessage, errorCode) => {
         if (kind === EVENT_CONNECTION) {
@@ -76,7 +83,7 @@ class RtmpClient extends EventEmitter {
         }
       });
       try {
-        native.connect(host, port);
+        native.connect(host, port, tlsOptions);
       } catch (err) {
         native.setRef(false);
         reject(fromNative(err));

@@ -6,6 +6,7 @@ const { EventEmitter } = require('node:events');
 const { NativeServer } = require('../binding.js');
 const { Session } = require('./session.js');
 const { fromNative, rtmpError } = require('./errors.js');
+const { nativeTlsOptions } = require('./tls.js');
 
 const EVENT_CONNECTION = 0;
 const EVENT_BATCH = 1;
@@ -112,12 +113,20 @@ function listenArgs(args) {
 class RtmpServer extends EventEmitter {
   /**
    * @param {(this: Session, session: Session) => void} [onSession]
-   * @param {object} [options] - limits, see README
+   * @param {object} [options] - limits, see README; `tls: { cert, key }` for RTMPS
    */
-  constructor(onSession, options) {
+  constructor(onSession, options = {}) {
     super();
     this._onSession = onSession;
-    this._native = new NativeServer((...args) => this._onNativeEvent(...args), options);
+    const { tls, ...limits } = options;
+    const tlsOptions = nativeTlsOptions(tls, 'server');
+    try {
+      this._native = new NativeServer((...args) => this._onNativeEvent(...args), limits, tlsOptions);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    /** Whether the server speaks RTMPS. */
+    this.secure = Boolean(tlsOptions);
     this._sessions = new Map();
     this._address = null;
     this._refed = true;
@@ -235,7 +244,11 @@ class RtmpServer extends EventEmitter {
 
   _onSessionClose(id, errorMessage, errorCode) {
     const session = this._sessions.get(id);
-    if (!session) return;
+    if (!session) {
+      // A connection that failed before it became a session: its TLS handshake.
+      if (errorMessage && this.listenerCount('tlsClientError') > 0) this.emit('tlsClientError', rtmpError(errorCode, errorMessage));
+      return;
+    }
     this._sessions.delete(id);
     closeNativeSession(session, errorMessage ? rtmpError(errorCode, errorMessage) : null);
     this._updateRef();

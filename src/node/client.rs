@@ -9,7 +9,8 @@ use napi_derive::napi;
 
 use super::js_error;
 use super::server::{
-    event_callback, resolve_addr, set_tsfn_ref, EventArgs, EventFn, ServerOptions, TsfnSink,
+    event_callback, resolve_addr, set_tsfn_ref, EventArgs, EventFn, ServerOptions, TlsOptions,
+    TsfnSink,
 };
 use crate::runtime::{self, ServerConfig};
 
@@ -35,13 +36,15 @@ impl NativeClient {
         })
     }
 
-    /// Starts connecting to `host:port`; returns the connection id its events carry.
-    /// A failed connect arrives as a close event with the error.
+    /// Starts connecting to `host:port`, over TLS with `tls` (RTMPS, the certificate
+    /// checked against `host`); returns the connection id its events carry. A failed
+    /// connect or TLS handshake arrives as a close event with the error.
     #[napi(catch_unwind)]
-    pub fn connect(&self, host: String, port: u32) -> napi::Result<u32> {
+    pub fn connect(&self, host: String, port: u32, tls: Option<TlsOptions>) -> napi::Result<u32> {
         let addr = resolve_addr(&host, port)?;
+        let tls = tls.as_ref().map(TlsOptions::client).transpose()?;
         let sink = Arc::new(TsfnSink(self.events.clone()));
-        let id = runtime::connect(addr, self.config, sink).map_err(js_error)?;
+        let id = runtime::connect(host, addr, self.config, tls, sink).map_err(js_error)?;
         Ok(id as u32)
     }
 

@@ -14,7 +14,8 @@ use super::session::NativeSession;
 use super::{invalid_arg, js_error};
 use crate::proto::Limits;
 use crate::runtime::{
-    self, Batch, ConnectionHandle, EventSink, RuntimeError, ServerConfig, ServerHandle,
+    self, Batch, ConnectionHandle, EventSink, RuntimeError, ServerConfig, ServerHandle, TlsClient,
+    TlsServer, Trust,
 };
 
 /// Event kinds passed as the first callback argument.
@@ -171,6 +172,39 @@ impl ServerOptions {
     }
 }
 
+/// RTMPS settings, PEM-encoded (the JS face turns strings into Buffers).
+#[napi(object)]
+pub struct TlsOptions {
+    /// Server: the certificate chain, leaf first.
+    pub cert: Option<Buffer>,
+    /// Server: the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<Buffer>,
+    /// Client: the certificates to trust instead of Mozilla's roots.
+    pub ca: Option<Buffer>,
+    /// Client: false accepts any certificate (default true).
+    pub reject_unauthorized: Option<bool>,
+}
+
+impl TlsOptions {
+    /// The server side; a TypeError when the certificate or key is missing or bad.
+    pub(crate) fn server(&self) -> napi::Result<TlsServer> {
+        let (Some(cert), Some(key)) = (&self.cert, &self.key) else {
+            return Err(invalid_arg("tls needs both cert and key".into()));
+        };
+        TlsServer::from_pem(cert, key).map_err(|e| invalid_arg(e.to_string()))
+    }
+
+    /// The client side; a TypeError when `ca` holds no usable certificate.
+    pub(crate) fn client(&self) -> napi::Result<TlsClient> {
+        let trust = match (&self.ca, self.reject_unauthorized) {
+            (_, Some(false)) => Trust::AnyCertificate,
+            (Some(ca), _) => Trust::Pem(ca),
+            (None, _) => Trust::WebPkiRoots,
+        };
+        TlsClient::new(trust).map_err(|e| invalid_arg(e.to_string()))
+    }
+}
+
 /// The bound address, as `net.Server#address()` reports it.
 #[napi(object)]
 pub struct AddressInfo {
@@ -228,19 +262,23 @@ pub(crate) fn set_tsfn_ref(env: &Env, events: &EventFn, referenced: bool) -> nap
 pub struct NativeServer {
     events: Arc<EventFn>,
     config: ServerConfig,
+    tls: Option<TlsServer>,
     listener: Option<ServerHandle>,
 }
 
 #[napi]
 impl NativeServer {
     /// `onEvent(kind, id, session, data, meta, errorMessage, errorCode)` receives
-    /// connection (0), batch (1) and close (2) events.
+    /// connection (0), batch (1) and close (2) events. With `tls` the server speaks
+    /// RTMPS: a failed TLS handshake is a close event with no connection before it.
     #[napi(constructor, catch_unwind)]
     pub fn new(
         on_event: Function<'_, EventArgs, ()>,
         options: Option<ServerOptions>,
+        tls: Option<TlsOptions>,
     ) -> napi::Result<Self> {
         Ok(Self {
+            tls: tls.as_ref().map(TlsOptions::server).transpose()?,
             events: event_callback(on_event)?,
             config: options.unwrap_or_default().config(),
             listener: None,
@@ -253,7 +291,7 @@ impl NativeServer {
     pub fn listen(&mut self, host: String, port: u32) -> napi::Result<AddressInfo> {
         let addr = resolve_addr(&host, port)?;
         let sink = Arc::new(TsfnSink(self.events.clone()));
-        let handle = runtime::bind(addr, self.config, sink).map_err(js_error)?;
+        let handle = runtime::bind(addr, self.config, self.tls.clone(), sink).map_err(js_error)?;
         let local = handle.local_addr();
         self.listener = Some(handle);
         Ok(AddressInfo {

@@ -8,11 +8,10 @@ use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
 use super::relay::{Hub, Publishing};
+use super::transport::{Reader, Transport, Writer};
 use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig};
 use crate::proto::chunk::OutgoingHeader;
 use crate::proto::handshake::{Role, RANDOM_SIZE};
@@ -20,8 +19,6 @@ use crate::proto::message::ControlMessage;
 use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame};
 use crate::proto::session::{Counters, Event, Session, Windows};
 
-/// Bytes asked of the socket per read.
-const READ_SIZE: usize = 64 * 1024;
 /// Bytes handed to one vectored write.
 const WRITE_SIZE: usize = 256 * 1024;
 /// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
@@ -294,16 +291,20 @@ impl ConnectionHandle {
     }
 }
 
-/// Runs a connection until it closes, then reports to the sink. Panics in the
-/// connection's tasks are contained and reported as [`RuntimeError::Panic`].
+/// Establishes a connection's transport (TCP connect, TLS handshake), runs the
+/// session until it closes, then reports to the sink. Panics in the connection's
+/// tasks are contained and reported as [`RuntimeError::Panic`].
 pub(super) async fn serve(
     id: u64,
-    stream: TcpStream,
+    establish: impl std::future::Future<Output = Result<Transport, RuntimeError>> + Send + 'static,
     role: Role,
     config: ServerConfig,
     sink: Arc<dyn EventSink>,
 ) {
-    let outcome = tokio::spawn(run(id, stream, role, config, sink.clone())).await;
+    let session_sink = sink.clone();
+    let outcome =
+        tokio::spawn(async move { run(id, establish.await?, role, config, session_sink).await })
+            .await;
     let error = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e),
@@ -325,12 +326,12 @@ fn panic_message(join: tokio::task::JoinError) -> String {
 
 async fn run(
     id: u64,
-    stream: TcpStream,
+    stream: Transport,
     role: Role,
     config: ServerConfig,
     sink: Arc<dyn EventSink>,
 ) -> Result<(), RuntimeError> {
-    stream.set_nodelay(true)?;
+    stream.set_nodelay()?;
     let remote = stream.peer_addr()?;
     let local = stream.local_addr()?;
     let mut random = [0u8; RANDOM_SIZE];
@@ -352,7 +353,7 @@ async fn run(
     });
     let handle = ConnectionHandle { shared };
     sink.connection(handle.clone());
-    let (reader, writer) = stream.into_split();
+    let (reader, writer) = stream.split();
     let mut writer_task = tokio::spawn(write_loop(writer, handle.clone()));
     let read_result = tokio::select! {
         r = read_loop(reader, &handle, &sink) => r,
@@ -377,7 +378,7 @@ fn flatten(
 }
 
 async fn read_loop(
-    reader: OwnedReadHalf,
+    mut reader: Reader,
     handle: &ConnectionHandle,
     sink: &Arc<dyn EventSink>,
 ) -> Result<(), RuntimeError> {
@@ -398,12 +399,12 @@ async fn read_loop(
     }
     handle.shared.wake_writer.notify_one();
     loop {
-        let readable = reader.readable();
-        if established {
+        let read = reader.read_some(&mut input);
+        let read = if established {
             let idle = config.idle_timeout;
             let idle_deadline = tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
             tokio::select! {
-                r = readable => r?,
+                r = read => r?,
                 _ = idle_deadline, if idle.is_some() => {
                     return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
                 }
@@ -412,18 +413,14 @@ async fn read_loop(
         } else {
             let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
             tokio::select! {
-                r = tokio::time::timeout_at(deadline, readable) => r.map_err(|_| {
+                r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
                     RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
                 })??,
                 _ = shutdown.wait_for(|s| *s != Shutdown::Running) => return Ok(()),
             }
-        }
-        input.reserve(READ_SIZE);
-        match reader.try_read_buf(&mut input) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e.into()),
+        };
+        if read == 0 {
+            return Ok(());
         }
         loop {
             let now_ms = started.elapsed().as_millis() as u32;
@@ -464,10 +461,7 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(
-    mut writer: OwnedWriteHalf,
-    handle: ConnectionHandle,
-) -> Result<(), RuntimeError> {
+async fn write_loop(mut writer: Writer, handle: ConnectionHandle) -> Result<(), RuntimeError> {
     let shared = &handle.shared;
     let mut parts: Vec<Bytes> = Vec::new();
     loop {
@@ -480,7 +474,11 @@ async fn write_loop(
         if !parts.is_empty() {
             let mut shutdown = shared.shutdown.subscribe();
             tokio::select! {
-                r = write_all_vectored(&mut writer, &mut parts) => r?,
+                // TLS keeps records it could not write yet: flush them too.
+                r = async {
+                    write_all_vectored(&mut writer, &mut parts).await?;
+                    writer.flush().await
+                } => r?,
                 _ = shutdown.wait_for(|s| *s == Shutdown::Destroy) => return Ok(()),
             }
             continue;
@@ -495,10 +493,7 @@ async fn write_loop(
 }
 
 /// Writes every buffer of `parts` (emptying it) with vectored writes.
-async fn write_all_vectored(
-    writer: &mut OwnedWriteHalf,
-    parts: &mut Vec<Bytes>,
-) -> std::io::Result<()> {
+async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std::io::Result<()> {
     let mut start = 0;
     while start < parts.len() {
         let slices: Vec<std::io::IoSlice<'_>> = parts[start..]

@@ -15,6 +15,10 @@ pub enum RuntimeError {
     IdleTimeout(u128),
     #[error("send buffer of {queued} bytes exceeds the limit of {limit}")]
     SendBufferFull { queued: usize, limit: usize },
+    #[error("tls: {0}")]
+    Tls(std::io::Error),
+    #[error("tls configuration: {0}")]
+    TlsConfig(String),
     #[error("session is closed")]
     Closed,
     #[error("internal error (panic) in the session: {0}")]
@@ -30,6 +34,7 @@ impl RuntimeError {
             Self::HandshakeTimeout(_) => "ERR_RTMP_HANDSHAKE_TIMEOUT",
             Self::IdleTimeout(_) => "ERR_RTMP_IDLE_TIMEOUT",
             Self::SendBufferFull { .. } => "ERR_RTMP_LIMIT",
+            Self::Tls(_) | Self::TlsConfig(_) => "ERR_RTMP_TLS",
             Self::Closed => "ERR_RTMP_CLOSED",
             Self::Panic(_) => "ERR_RTMP_INTERNAL",
         }

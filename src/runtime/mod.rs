@@ -7,6 +7,8 @@ mod connection;
 mod error;
 mod relay;
 mod server;
+mod tls;
+mod transport;
 
 pub use batch::{Batch, BatchBuilder, META_FIELDS};
 pub use config::ServerConfig;
@@ -14,6 +16,7 @@ pub use connection::ConnectionHandle;
 pub use error::RuntimeError;
 pub use relay::{Hub, HubStats};
 pub use server::{bind, connect, ServerHandle};
+pub use tls::{TlsClient, TlsServer, Trust};
 
 use std::sync::OnceLock;
 

@@ -8,7 +8,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::connection::serve;
-use super::{tokio_handle, EventSink, RuntimeError, ServerConfig};
+use super::transport::Transport;
+use super::{tokio_handle, EventSink, RuntimeError, ServerConfig, TlsClient, TlsServer};
 use crate::proto::handshake::Role;
 
 /// A listening server. Dropping it or calling [`ServerHandle::close`] stops accepting;
@@ -41,38 +42,39 @@ fn next_connection_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Connects to an RTMP server and runs a client session on the package's tokio
-/// runtime; everything is reported to `sink` (a failed connect as `closed` with the
-/// error, without a `connection` first). Returns the connection id.
+/// Connects to an RTMP server (over TLS with `tls`, checking the certificate against
+/// `host`) and runs a client session on the package's tokio runtime; everything is
+/// reported to `sink` (a failed connect as `closed` with the error, without a
+/// `connection` first). Returns the connection id.
 pub fn connect(
+    host: String,
     addr: SocketAddr,
     config: ServerConfig,
+    tls: Option<TlsClient>,
     sink: Arc<dyn EventSink>,
 ) -> Result<u64, RuntimeError> {
     let rt = tokio_handle()?;
     let id = next_connection_id();
-    rt.spawn(async move {
-        let connecting =
-            tokio::time::timeout(config.handshake_timeout, TcpStream::connect(addr)).await;
-        match connecting {
-            Ok(Ok(stream)) => serve(id, stream, Role::Client, config, sink).await,
-            Ok(Err(e)) => sink.closed(id, Some(RuntimeError::Io(e))),
-            Err(_) => sink.closed(
-                id,
-                Some(RuntimeError::HandshakeTimeout(
-                    config.handshake_timeout.as_millis(),
-                )),
-            ),
+    let timeout = config.handshake_timeout;
+    let establish = async move {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| RuntimeError::HandshakeTimeout(timeout.as_millis()))??;
+        match tls {
+            Some(tls) => tls.connect(&host, stream, timeout).await,
+            None => Ok(Transport::Tcp(stream)),
         }
-    });
+    };
+    rt.spawn(serve(id, establish, Role::Client, config, sink));
     Ok(id)
 }
 
 /// Binds `addr` (synchronously, so errors are reported to the caller at once) and
-/// starts accepting connections on the package's tokio runtime.
+/// starts accepting connections on the package's tokio runtime, over TLS with `tls`.
 pub fn bind(
     addr: SocketAddr,
     config: ServerConfig,
+    tls: Option<TlsServer>,
     sink: Arc<dyn EventSink>,
 ) -> Result<ServerHandle, RuntimeError> {
     let rt = tokio_handle()?;
@@ -100,9 +102,16 @@ pub fn bind(
                     let id = next_connection_id();
                     let sink = sink.clone();
                     let active = active.clone();
+                    let tls = tls.clone();
+                    let establish = async move {
+                        match tls {
+                            Some(tls) => tls.accept(stream, config.handshake_timeout).await,
+                            None => Ok(Transport::Tcp(stream)),
+                        }
+                    };
                     active.fetch_add(1, Ordering::Relaxed);
                     tokio::spawn(async move {
-                        serve(id, stream, Role::Server, config, sink).await;
+                        serve(id, establish, Role::Server, config, sink).await;
                         active.fetch_sub(1, Ordering::Relaxed);
                     });
                 }

@@ -53,7 +53,13 @@ async fn connect(port: u16) -> (TcpStream, Session) {
 
 fn start(config: ServerConfig) -> (ServerHandle, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
-    let server = bind("127.0.0.1:0".parse().unwrap(), config, recorder.clone()).unwrap();
+    let server = bind(
+        "127.0.0.1:0".parse().unwrap(),
+        config,
+        None,
+        recorder.clone(),
+    )
+    .unwrap();
     (server, recorder)
 }
 
