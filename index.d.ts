@@ -283,6 +283,13 @@ export interface ServerOptions {
   maxSendBuffer?: number;
   /** Queued bytes past which relayed media is dropped for a slow player. */
   sendQueueLimit?: number;
+  /**
+   * Listen with SO_REUSEPORT, so that other processes listening the same way share the
+   * port; on Linux the kernel spreads connections across them. Default: true in a
+   * `node:cluster` worker (except on Windows, which lacks it), else false. Asking for
+   * it where the OS lacks it makes `listen` emit an ERR_RTMP_SOCKET error.
+   */
+  reusePort?: boolean;
 }
 
 export interface AddressInfo {

@@ -2,6 +2,7 @@
 
 // rtmpServer().createServer(cb): a net.Server-like object over the native listener.
 
+const cluster = require('node:cluster');
 const { EventEmitter } = require('node:events');
 const { NativeServer } = require('../binding.js');
 const { Session } = require('./session.js');
@@ -109,15 +110,26 @@ function listenArgs(args) {
   return { port, host, cb };
 }
 
+/**
+ * The options the native server gets: `reusePort` defaults to true in a node:cluster
+ * worker, so that every worker can listen on the app's port (the native listener does
+ * not go through cluster's handle sharing). Windows has no SO_REUSEPORT.
+ * @param {import('../index.js').ServerOptions} [options]
+ */
+function nativeServerOptions(options = {}) {
+  if (options.reusePort !== undefined) return options;
+  return { ...options, reusePort: cluster.isWorker && process.platform !== 'win32' };
+}
+
 class RtmpServer extends EventEmitter {
   /**
    * @param {(this: Session, session: Session) => void} [onSession]
-   * @param {object} [options] - limits, see README
+   * @param {import('../index.js').ServerOptions} [options] - limits, see README
    */
   constructor(onSession, options) {
     super();
     this._onSession = onSession;
-    this._native = new NativeServer((...args) => this._onNativeEvent(...args), options);
+    this._native = new NativeServer((...args) => this._onNativeEvent(...args), nativeServerOptions(options));
     this._sessions = new Map();
     this._address = null;
     this._refed = true;
