@@ -264,7 +264,14 @@ export declare class LiveStream extends EventEmitter {
   addPlayer(session: Session, msgStreamId: number): void;
   removePlayer(session: Session): void;
   stats(): { players: number; messages: number; gopMessages: number; gopBytes: number };
-  on(event: 'publish' | 'unpublish', listener: (session: Session) => void): this;
+  /** A publisher was set (its media on `msgStreamId` is relayed). */
+  on(event: 'publish', listener: (session: Session, msgStreamId: number) => void): this;
+  /** The publisher left (removePublisher, or its session closed). */
+  on(event: 'unpublish', listener: (session: Session) => void): this;
+  /** A player was added (the cached metadata, configurations and GOP are queued for it). */
+  on(event: 'play', listener: (session: Session, msgStreamId: number) => void): this;
+  /** A player was removed (removePlayer, or its session closed). */
+  on(event: 'stop', listener: (session: Session) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
@@ -416,11 +423,23 @@ export declare class RtmpClient extends EventEmitter {
   connect(url: string, options?: { timeoutMs?: number; flashVer?: string }): Promise<StatusInfo>;
   /** releaseStream, FCPublish, createStream, publish; resolves on NetStream.Publish.Start. */
   publish(name?: string, type?: 'live' | 'record' | 'append'): Promise<StatusInfo>;
-  /** createStream, play; resolves on NetStream.Play.Start. */
-  play(name?: string, options?: { start?: number }): Promise<StatusInfo>;
+  /**
+   * createStream, then play; resolves on NetStream.Play.Start, rejects with ERR_RTMP_PLAY on an
+   * error status. `start`: -2 live or recorded (default), -1 live only, >= 0 a recording
+   * from that ms. With `relayTo`, the media goes natively to that LiveStream's players
+   * (the client's session becomes its publisher before `play` is sent) instead of the
+   * 'audio'/'video'/'data' events: an origin/edge pull.
+   */
+  play(name?: string, options?: { start?: number; relayTo?: LiveStream }): Promise<StatusInfo>;
   sendAudio(data: Buffer | Uint8Array, timestamp: number): boolean;
   sendVideo(data: Buffer | Uint8Array, timestamp: number): boolean;
   sendData(data: Buffer | AmfValue[], timestamp?: number): boolean;
+  /**
+   * Sends an FLV tag (from readFlv) on the published stream by its type: audio (8),
+   * video (9) or script data (18, sent as `@setDataFrame` + payload). Throws a
+   * RangeError for other types. Returns false past the high-water mark.
+   */
+  sendTag(tag: Pick<FlvTag, 'type' | 'timestamp' | 'data'>): boolean;
   /** Resolves once what was sent has been written to the socket. */
   drain(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,134 @@
+// The runnable examples (examples/*.js), each started as its users start it — a child
+// process with PORT=0 — and checked against FFmpeg, ffprobe and the package's client:
+// publish/play clients, the key-checking server, the recorder, origin/edge, cluster.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFlv, publish, record, probeFrames } from './helpers/ffmpeg.mjs';
+import { runCommand, startListeningServer } from './helpers/process.mjs';
+
+const require = createRequire(import.meta.url);
+const { RtmpClient } = require('../index.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, 'fixtures');
+const example = (name) => path.join(here, '..', 'examples', name);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let flv;
+
+before(async () => {
+  flv = await makeFlv(path.join(fixtures, 'examples.flv'), { seconds: 4, fps: 25, gop: 25 });
+});
+
+/** Starts examples/`name` (killed when the test ends); resolves its port and output. */
+async function startExample(t, name, env = {}) {
+  const started = await startListeningServer(process.execPath, [example(name)], { env });
+  t.after(() => started.child.kill());
+  return started;
+}
+
+/** Waits until `output()` matches `pattern`; resolves the match. */
+async function waitForOutput(output, pattern, timeoutMs = 10000) {
+  for (let waited = 0; waited < timeoutMs; waited += 50) {
+    const m = pattern.exec(output());
+    if (m) return m;
+    await sleep(50);
+  }
+  throw new Error(`no ${pattern} in the output within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** Asserts ffprobe decodes `file` cleanly with at least `min` video and audio frames. */
+async function assertDecodes(file, min) {
+  const { frames, errors } = await probeFrames(file);
+  assert.equal(errors.trim(), '', `${file}: ffprobe decodes without errors`);
+  assert.ok(frames.video >= min && frames.audio >= min, `${file}: decoded ${JSON.stringify(frames)}`);
+}
+
+test('examples/publish.js publishes a file that examples/play.js plays through examples/server.js', async (t) => {
+  const { port } = await startExample(t, 'server.js', { RTMP_QUIET: '1' });
+  const url = `rtmp://127.0.0.1:${port}/live/clients`;
+  const playing = runCommand(process.execPath, [example('play.js'), url, '15'], { timeoutMs: 30000 });
+  await sleep(500);
+  const published = await runCommand(process.execPath, [example('publish.js'), flv, url], { timeoutMs: 30000 });
+  assert.equal(published.code, 0, published.stderr);
+  assert.match(published.stdout, /NetStream\.Publish\.Start/);
+  const played = await playing;
+  assert.equal(played.code, 0, played.stderr);
+  // Ends on UnpublishNotify, long before 15 s: 4 s at 25 fps, a keyframe a second.
+  const [, video, keyframes, audio] = /played (\d+) video frames \((\d+) keyframes\), (\d+) audio frames/.exec(played.stdout).map(Number);
+  assert.ok(video >= 90 && keyframes >= 3 && audio >= 150, played.stdout);
+  assert.match(played.stdout, /metadata: .*"width":320/);
+});
+
+test('examples/auth.js refuses a publisher without a valid key and relays one with it', async (t) => {
+  const { port } = await startExample(t, 'auth.js', { RTMP_QUIET: '1', PUBLISH_KEYS: 's3cret,other' });
+  const base = `rtmp://127.0.0.1:${port}/live`;
+  for (const name of ['guarded', 'guarded?key=wrong']) {
+    const client = new RtmpClient();
+    await client.connect(`${base}/${name}`);
+    await assert.rejects(client.publish(), (err) => err.code === 'ERR_RTMP_PUBLISH' && err.info.code === 'NetStream.Publish.BadName');
+    await client.close();
+  }
+  const refused = await publish(`${base}/guarded?key=nope`, flv, { timeoutMs: 20000 });
+  assert.notEqual(refused.code, 0, 'FFmpeg fails to publish with a bad key');
+
+  const publishing = publish(`${base}/guarded?key=s3cret`, flv, { realtime: true, timeoutMs: 30000 });
+  await sleep(1500);
+  const out = path.join(fixtures, 'auth-player.flv');
+  const played = await record(`${base}/guarded`, out, { seconds: 1.5, timeoutMs: 20000 });
+  assert.equal(played.code, 0, played.stderr);
+  assert.equal((await publishing).code, 0);
+  await assertDecodes(out, 20);
+});
+
+test('examples/recorder.js writes each publication into an FLV that ffprobe decodes', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpapi-rec-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { port, output } = await startExample(t, 'recorder.js', { RTMP_QUIET: '1', RECORD_DIR: dir });
+  const r = await publish(`rtmp://127.0.0.1:${port}/live/taped`, flv, { timeoutMs: 30000 });
+  assert.equal(r.code, 0, r.stderr);
+  const [, file] = await waitForOutput(output, /recorded (\S+\.flv)/);
+  assert.deepEqual(readdirSync(dir), [path.basename(file)]);
+  assert.match(path.basename(file), /^live-taped-.*\.flv$/);
+  // 4 s at 25 fps and 44.1 kHz AAC (1024 samples a frame): every frame is in the file.
+  await assertDecodes(file, 100);
+});
+
+test('examples/edge.js pulls a stream from the origin once, for all its players', async (t) => {
+  const origin = await startExample(t, 'server.js');
+  const edge = await startExample(t, 'edge.js', { RTMP_QUIET: '1', ORIGIN: `rtmp://127.0.0.1:${origin.port}` });
+  const publishing = publish(`rtmp://127.0.0.1:${origin.port}/live/far`, flv, { realtime: true, timeoutMs: 30000 });
+  await sleep(1000);
+  const players = [0, 1].map((i) => {
+    const out = path.join(fixtures, `edge-player-${i}.flv`);
+    return record(`rtmp://127.0.0.1:${edge.port}/live/far`, out, { seconds: 2, timeoutMs: 20000 }).then((res) => ({ ...res, out }));
+  });
+  for (const p of await Promise.all(players)) {
+    assert.equal(p.code, 0, p.stderr);
+    await assertDecodes(p.out, 30);
+  }
+  assert.equal((await publishing).code, 0);
+  // The origin saw one player, the edge's pull, however many played at the edge.
+  assert.equal(origin.output().match(/playing live\/far/g)?.length, 1, origin.output());
+});
+
+test('examples/cluster.js: two workers listen on one port and both serve connections', { skip: process.platform !== 'linux' && 'the kernel spreads SO_REUSEPORT connections on Linux' }, async (t) => {
+  const { port, output } = await startExample(t, 'cluster.js', { WORKERS: '2' });
+  // Linux picks a worker by a hash of each connection's 4-tuple (the client port
+  // varies): 16 connections all reach one of two workers with odds of 2^-15.
+  for (let i = 0; i < 16; i++) {
+    const client = new RtmpClient();
+    const info = await client.connect(`rtmp://127.0.0.1:${port}/live/any`);
+    assert.equal(info.code, 'NetConnection.Connect.Success');
+    await client.close();
+  }
+  const r = await publish(`rtmp://127.0.0.1:${port}/live/spread`, flv, { timeoutMs: 30000 });
+  assert.equal(r.code, 0, r.stderr);
+  await waitForOutput(output, /(worker \d+ accepted[^\n]*\n[^]*){17}/);
+  const workers = new Set([...output().matchAll(/worker (\d+) accepted/g)].map((m) => m[1]));
+  assert.equal(workers.size, 2, output());
+});

@@ -1,0 +1,124 @@
+// An edge server: players connect to the edge, and on the first play of a stream the
+// edge does not have it pulls that stream from the origin with RtmpClient and relays it
+// natively to every local player (the pulling client's session is the LiveStream's
+// publisher, so the bytes never pass through JS). One pull per stream however many
+// players; it ends LINGER_MS after the last player left. When the origin's publisher
+// stops, the players get StreamEOF and NetStream.Play.UnpublishNotify and the edge
+// plays on at the origin, waiting for the next publication; a lost origin is retried
+// every RETRY_MS while players wait. Streams published to the edge itself are served
+// as by examples/server.js.
+//
+//   node examples/server.js                                   # the origin, port 1935
+//   ORIGIN=rtmp://127.0.0.1:1935 PORT=1936 node examples/edge.js
+//   ffmpeg -re -i input.flv -c copy -f flv rtmp://127.0.0.1:1935/live/mykey
+//   ffplay rtmp://127.0.0.1:1936/live/mykey                   # pulled from the origin
+
+'use strict';
+
+const { RtmpClient } = require('..');
+const { createLiveServer, listenFromEnv } = require('./server.js');
+
+/** How long a pull outlives its last player (a player that comes back reuses it). */
+const LINGER_MS = 5000;
+/** Wait before pulling again after the origin connection failed or was lost. */
+const RETRY_MS = 2000;
+
+/**
+ * A live server whose streams, played but not published on it, are pulled from
+ * `origin`: a play of app/name here pulls `${origin}/app/name`.
+ * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
+ *   origin: string, lingerMs?: number, retryMs?: number }} options
+ */
+function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ...options }) {
+  const quiet = options.quiet ?? Boolean(process.env.RTMP_QUIET);
+  const say = (...args) => {
+    if (!quiet) console.log(new Date().toISOString(), ...args);
+  };
+  /** The pull of each stream: { client, linger (timer), originUnpublished }. */
+  const pulls = new Map();
+
+  function tellPlayers(stream, info, eof = false) {
+    for (const [player, id] of stream.players) {
+      if (eof) player.sendStreamEof(id);
+      else player.sendStreamBegin(id);
+      player.sendStatus(id, info);
+    }
+  }
+
+  /** A player joined: starts a pull unless one runs (then keeps it) or the stream is published here. */
+  function pull(stream) {
+    const running = pulls.get(stream);
+    if (running) {
+      clearTimeout(running.linger);
+      return;
+    }
+    if (stream.publisher || stream.players.size === 0) return;
+    const pulling = { client: new RtmpClient(), linger: null, originUnpublished: false };
+    pulls.set(stream, pulling);
+    connect(stream, pulling);
+  }
+
+  async function connect(stream, pulling) {
+    const { client } = pulling;
+    const url = `${origin}/${stream.name}`;
+    client.on('error', () => {}); // the connect/play promises and 'close' report it
+    client.on('close', () => pullEnded(stream, pulling));
+    client.on('status', (info) => {
+      if (info.code === 'NetStream.Play.PublishNotify') tellPlayers(stream, info);
+      if (info.code === 'NetStream.Play.UnpublishNotify') {
+        pulling.originUnpublished = true;
+        client.close();
+      }
+    });
+    try {
+      await client.connect(url);
+      await client.play(undefined, { relayTo: stream });
+      say(`pulling ${url} for ${stream.players.size} players`);
+    } catch (err) {
+      say(`cannot pull ${url}: ${err.message}`);
+      await client.close();
+      pullEnded(stream, pulling);
+    }
+  }
+
+  /** The pull's connection ended: players are told, and it is pulled again if they wait. */
+  function pullEnded(stream, pulling) {
+    if (pulls.get(stream) !== pulling) return;
+    pulls.delete(stream);
+    clearTimeout(pulling.linger);
+    stream.removePublisher(pulling.client.session);
+    tellPlayers(stream, { code: 'NetStream.Play.UnpublishNotify', description: `${stream.name} is now unpublished.` }, true);
+    // The origin keeps a player waiting for its next publisher: play on at once.
+    setTimeout(() => pull(stream), pulling.originUnpublished ? 0 : retryMs).unref();
+  }
+
+  /** The last player left: the pull ends unless a player comes back within lingerMs. */
+  function linger(stream) {
+    const pulling = pulls.get(stream);
+    if (!pulling || stream.players.size > 0) return;
+    pulling.linger = setTimeout(() => {
+      if (stream.players.size > 0) return;
+      pulls.delete(stream);
+      say(`no players left for ${stream.name}: pull closed`);
+      pulling.client.close();
+    }, lingerMs);
+    pulling.linger.unref();
+  }
+
+  return createLiveServer({
+    ...options,
+    quiet,
+    onStream(stream) {
+      stream.on('play', () => pull(stream));
+      stream.on('stop', () => linger(stream));
+      if (options.onStream) options.onStream(stream);
+    },
+  });
+}
+
+module.exports = { createEdgeServer };
+
+if (require.main === module) {
+  const origin = process.env.ORIGIN || 'rtmp://127.0.0.1:1935';
+  listenFromEnv(createEdgeServer({ origin }), `RTMP edge of ${origin}`);
+}
