@@ -4,7 +4,7 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,8 @@ const require = createRequire(import.meta.url);
 const { RtmpClient } = require('../index.js');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
-const example = (name) => path.join(here, '..', 'examples', name);
+const root = path.join(here, '..');
+const example = (name) => path.join(root, 'examples', name);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let flv;
 
@@ -26,7 +27,7 @@ before(async () => {
 
 /** Starts examples/`name` (killed when the test ends); resolves its port and output. */
 async function startExample(t, name, env = {}) {
-  const started = await startListeningServer(process.execPath, [example(name)], { env });
+  const started = await startListeningServer(process.execPath, [path.isAbsolute(name) ? name : example(name)], { env });
   t.after(() => started.child.kill());
   return started;
 }
@@ -114,6 +115,27 @@ test('examples/edge.js pulls a stream from the origin once, for all its players'
   assert.equal((await publishing).code, 0);
   // The origin saw one player, the edge's pull, however many played at the edge.
   assert.equal(origin.output().match(/playing live\/far/g)?.length, 1, origin.output());
+});
+
+test('the README\'s modern API server relays FFmpeg\'s stream to an FFmpeg player', async (t) => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## The modern API'));
+  const code = /```js\n([^]*?)```/.exec(section)[1]
+    .replace("require('node-rtmpapi')", `require(${JSON.stringify(root)})`)
+    .replace('server.listen(1935);', 'server.listen(0, () => console.log(`listening on rtmp://127.0.0.1:${server.address().port}`));');
+  assert.match(code, /listening on/, 'the README snippet still ends with server.listen(1935)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpapi-readme-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'server.js'), code);
+  const { port } = await startExample(t, path.join(dir, 'server.js'));
+  const url = `rtmp://127.0.0.1:${port}/live/readme`;
+  const publishing = publish(url, flv, { realtime: true, timeoutMs: 30000 });
+  await sleep(1000);
+  const out = path.join(fixtures, 'readme-player.flv');
+  const played = await record(url, out, { seconds: 1.5, timeoutMs: 20000 });
+  assert.equal(played.code, 0, played.stderr);
+  assert.equal((await publishing).code, 0);
+  await assertDecodes(out, 20);
 });
 
 test('examples/cluster.js: two workers listen on one port and both serve connections', { skip: process.platform !== 'linux' && 'the kernel spreads SO_REUSEPORT connections on Linux' }, async (t) => {

@@ -121,6 +121,26 @@ test('a message from a client reaches cb then the handler with every chunk field
   await closeServer(server);
 });
 
+test('the message events reach an app that registered no msg.loop, and a later loop gets only what came after', async () => {
+  const events = [];
+  let serverSession;
+  const { server, port } = await startServer((session) => {
+    serverSession = session;
+    session.on('command', (cmd, chunk) => events.push([cmd.cmd, chunk.chunk.msgTypeText]));
+    session.on('audio', (_header, chunk) => events.push(['audio', chunk.chunk.timestamp]));
+  });
+  const { session: client, sock } = await connectClient(port);
+  client.sendCommand({ cmd: 'connect', transId: 1, cmdObj: { app: 'live' } });
+  client.sendAudio(Buffer.from([0xaf, 1, 9]), 40);
+  for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(events, [['connect', 'amf0cmd'], ['audio', 40]]);
+  const looped = new Promise((resolve) => serverSession.msg.loop(null, { audio: (c) => resolve(c.chunk.timestamp) }));
+  client.sendAudio(Buffer.from([0xaf, 1, 9]), 80);
+  assert.equal(await looped, 80, 'the loop starts with the next message, not the ones the events had');
+  sock.destroy();
+  await closeServer(server);
+});
+
 test('control messages: set chunk size applies, pings are answered, user control decodes', async () => {
   let serverChunk;
   let gotPong;
