@@ -40,7 +40,13 @@ function parseRtmpUrl(url) {
   return { host, port, app, stream, tcUrl: `rtmp://${u.host}/${app}` };
 }
 
+/**
+ * An RTMP client: connect by URL, then publish or play. Events: 'audio' and 'video'
+ * (data, timestamp), 'data' (decoded, data, timestamp), 'status' (onStatus info),
+ * 'command', 'error', 'close'.
+ */
 class RtmpClient extends EventEmitter {
+  /** A client not yet connected; `connect(url)` opens the connection. */
   constructor() {
     super();
     this.session = null;
@@ -250,6 +256,7 @@ class RtmpClient extends EventEmitter {
   }
 }
 
+/** Rejects with ERR_RTMP_TIMEOUT (naming `what`) unless `promise` settles within `ms`. */
 function withTimeout(promise, ms, what) {
   let timer;
   const timeout = new Promise((_, reject) => {

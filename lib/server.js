@@ -17,6 +17,7 @@ const EVENT_READY = 3;
  * The `sock` of a natively driven session: what apps use of a net.Socket.
  */
 class SessionSocket extends EventEmitter {
+  /** @param {object} native - the NativeSession handle */
   constructor(native) {
     super();
     Object.defineProperty(this, 'native', { value: native, enumerable: false });
@@ -47,22 +48,27 @@ class SessionSocket extends EventEmitter {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (idle limits are the server's `idleTimeoutMs`). */
   setTimeout() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (the native socket always sets TCP_NODELAY). */
   setNoDelay() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op. */
   setKeepAlive() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (the server's ref/unref decides). */
   ref() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (the server's ref/unref decides). */
   unref() {
     return this;
   }
@@ -121,6 +127,10 @@ function nativeServerOptions(options = {}) {
   return { ...options, reusePort: cluster.isWorker && process.platform !== 'win32' };
 }
 
+/**
+ * A net.Server-like RTMP server over the native listener. Events: 'listening',
+ * 'connection' (sock, session), 'error', 'close', 'clientError' (err, session).
+ */
 class RtmpServer extends EventEmitter {
   /**
    * @param {(this: Session, session: Session) => void} [onSession]
@@ -195,12 +205,14 @@ class RtmpServer extends EventEmitter {
     return this;
   }
 
+  /** Keeps the process alive while listening or while sessions are open (the default). */
   ref() {
     this._refed = true;
     this._updateRef();
     return this;
   }
 
+  /** Lets the process exit even though the server listens. */
   unref() {
     this._refed = false;
     this._updateRef();

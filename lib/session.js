@@ -40,6 +40,7 @@ const MAX_UNREAD = 10000;
  * node-rtmpapi's message reader.
  */
 class MessageReader {
+  /** @param {Session} session */
   constructor(session) {
     this.session = session;
     this.readers = [];
@@ -95,6 +96,11 @@ class MessageReader {
   }
 }
 
+/**
+ * One RTMP session: node-rtmpapi's fields (`msg`, `sock`, `Q`, `isClient`, `getTs()`,
+ * `log`), the send methods, and the events 'message', 'command', 'audio', 'video',
+ * 'data', 'error', 'close'.
+ */
 class Session extends EventEmitter {
   /**
    * @param {object} transport - `{ native, flush(), sock }`
