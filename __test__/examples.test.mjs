@@ -32,14 +32,14 @@ async function startExample(t, name, env = {}) {
   return started;
 }
 
-/** Waits until `output()` matches `pattern`; resolves the match. */
-async function waitForOutput(output, pattern, timeoutMs = 10000) {
+/** Polls `check()` until it returns something truthy; resolves that, or rejects with `what()`. */
+async function waitFor(check, what, timeoutMs = 10000) {
   for (let waited = 0; waited < timeoutMs; waited += 50) {
-    const m = pattern.exec(output());
-    if (m) return m;
+    const value = check();
+    if (value) return value;
     await sleep(50);
   }
-  throw new Error(`no ${pattern} in the output within ${timeoutMs} ms:\n${output()}`);
+  throw new Error(`not within ${timeoutMs} ms: ${what()}`);
 }
 
 /** Asserts ffprobe decodes `file` cleanly with at least `min` video and audio frames. */
@@ -92,7 +92,7 @@ test('examples/recorder.js writes each publication into an FLV that ffprobe deco
   const { port, output } = await startExample(t, 'recorder.js', { RTMP_QUIET: '1', RECORD_DIR: dir });
   const r = await publish(`rtmp://127.0.0.1:${port}/live/taped`, flv, { timeoutMs: 30000 });
   assert.equal(r.code, 0, r.stderr);
-  const [, file] = await waitForOutput(output, /recorded (\S+\.flv)/);
+  const [, file] = await waitFor(() => /recorded (\S+\.flv)/.exec(output()), () => `a "recorded" line in:\n${output()}`);
   assert.deepEqual(readdirSync(dir), [path.basename(file)]);
   assert.match(path.basename(file), /^live-taped-.*\.flv$/);
   // 4 s at 25 fps and 44.1 kHz AAC (1024 samples a frame): every frame is in the file.
@@ -115,6 +115,33 @@ test('examples/edge.js pulls a stream from the origin once, for all its players'
   assert.equal((await publishing).code, 0);
   // The origin saw one player, the edge's pull, however many played at the edge.
   assert.equal(origin.output().match(/playing live\/far/g)?.length, 1, origin.output());
+});
+
+test('examples/edge.js tells its players when the origin\'s publisher stops, and relays the next publication', async (t) => {
+  const origin = await startExample(t, 'server.js', { RTMP_QUIET: '1' });
+  const edge = await startExample(t, 'edge.js', { RTMP_QUIET: '1', ORIGIN: `rtmp://127.0.0.1:${origin.port}` });
+  const player = new RtmpClient();
+  t.after(() => player.close());
+  await player.connect(`rtmp://127.0.0.1:${edge.port}/live/twice`);
+  let frames = 0;
+  player.on('video', () => { frames++; });
+  const unpublished = () => new Promise((resolve) => {
+    const onStatus = (info) => {
+      if (info.code !== 'NetStream.Play.UnpublishNotify') return;
+      player.off('status', onStatus);
+      resolve();
+    };
+    player.on('status', onStatus);
+  });
+  await player.play();
+  for (const round of [1, 2]) {
+    const before = frames;
+    const ended = unpublished();
+    const r = await publish(`rtmp://127.0.0.1:${origin.port}/live/twice`, flv, { timeoutMs: 30000 });
+    assert.equal(r.code, 0, r.stderr);
+    await ended;
+    assert.ok(frames - before >= 90, `publication ${round}: ${frames - before} video frames reached the edge's player`);
+  }
 });
 
 test('the README\'s modern API server relays FFmpeg\'s stream to an FFmpeg player', async (t) => {
@@ -150,7 +177,8 @@ test('examples/cluster.js: two workers listen on one port and both serve connect
   }
   const r = await publish(`rtmp://127.0.0.1:${port}/live/spread`, flv, { timeoutMs: 30000 });
   assert.equal(r.code, 0, r.stderr);
-  await waitForOutput(output, /(worker \d+ accepted[^\n]*\n[^]*){17}/);
-  const workers = new Set([...output().matchAll(/worker (\d+) accepted/g)].map((m) => m[1]));
+  const accepted = () => [...output().matchAll(/worker (\d+) accepted/g)].map((m) => m[1]);
+  await waitFor(() => accepted().length >= 17, () => `17 "accepted" lines in:\n${output()}`);
+  const workers = new Set(accepted());
   assert.equal(workers.size, 2, output());
 });
