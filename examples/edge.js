@@ -34,7 +34,7 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
   const say = (...args) => {
     if (!quiet) console.log(new Date().toISOString(), ...args);
   };
-  /** The pull of each stream: { client, linger (timer), originUnpublished }. */
+  /** The pull of each stream: { client, linger (timer), playing, originUnpublished }. */
   const pulls = new Map();
 
   function tellPlayers(stream, info, eof = false) {
@@ -53,7 +53,7 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
       return;
     }
     if (stream.publisher || stream.players.size === 0) return;
-    const pulling = { client: new RtmpClient(), linger: null, originUnpublished: false };
+    const pulling = { client: new RtmpClient(), linger: null, playing: false, originUnpublished: false };
     pulls.set(stream, pulling);
     connect(stream, pulling);
   }
@@ -73,6 +73,11 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
     try {
       await client.connect(url);
       await client.play(undefined, { relayTo: stream });
+      if (pulls.get(stream) !== pulling) {
+        await client.close(); // the last player left while it connected
+        return;
+      }
+      pulling.playing = true;
       say(`pulling ${url} for ${stream.players.size} players`);
     } catch (err) {
       say(`cannot pull ${url}: ${err.message}`);
@@ -87,7 +92,9 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
     pulls.delete(stream);
     clearTimeout(pulling.linger);
     stream.removePublisher(pulling.client.session);
-    tellPlayers(stream, { code: 'NetStream.Play.UnpublishNotify', description: `${stream.name} is now unpublished.` }, true);
+    if (pulling.playing) {
+      tellPlayers(stream, { code: 'NetStream.Play.UnpublishNotify', description: `${stream.name} is now unpublished.` }, true);
+    }
     // The origin keeps a player waiting for its next publisher: play on at once.
     setTimeout(() => pull(stream), pulling.originUnpublished ? 0 : retryMs).unref();
   }
