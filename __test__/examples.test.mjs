@@ -1,6 +1,7 @@
 // The runnable examples (examples/*.js), each started as its users start it — a child
 // process with PORT=0 — and checked against FFmpeg, ffprobe and the package's client:
-// publish/play clients, the key-checking server, the recorder, origin/edge, cluster.
+// publish/play clients, the key-checking server, the recorder, origin/edge, push,
+// cluster, and the README's modern API server.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,6 +143,18 @@ test('examples/edge.js tells its players when the origin\'s publisher stops, and
     await ended;
     assert.ok(frames - before >= 90, `publication ${round}: ${frames - before} video frames reached the edge's player`);
   }
+});
+
+test('examples/push.js pushes a publication to another server, where FFmpeg plays it', async (t) => {
+  const origin = await startExample(t, 'server.js', { RTMP_QUIET: '1' });
+  const pusher = await startExample(t, 'push.js', { RTMP_QUIET: '1', PUSH_TO: `rtmp://127.0.0.1:${origin.port}/live` });
+  const publishing = publish(`rtmp://127.0.0.1:${pusher.port}/live/onward`, flv, { realtime: true, timeoutMs: 30000 });
+  await sleep(1500);
+  const out = path.join(fixtures, 'pushed-player.flv');
+  const played = await record(`rtmp://127.0.0.1:${origin.port}/live/onward`, out, { seconds: 1.5, timeoutMs: 20000 });
+  assert.equal(played.code, 0, played.stderr);
+  assert.equal((await publishing).code, 0);
+  await assertDecodes(out, 20);
 });
 
 test('the README\'s modern API server relays FFmpeg\'s stream to an FFmpeg player', async (t) => {

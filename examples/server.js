@@ -12,7 +12,8 @@
 //
 // The other examples build on createLiveServer's hooks: examples/auth.js (who may
 // publish), examples/recorder.js (each publication to FLV), examples/edge.js (pull
-// from an origin on the first play), examples/cluster.js (every core).
+// from an origin on the first play), examples/push.js (push each publication onward),
+// examples/cluster.js (every core).
 
 'use strict';
 
