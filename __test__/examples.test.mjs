@@ -109,6 +109,17 @@ test('examples/edge.js pulls a stream from the origin once, for all its players'
     const out = path.join(fixtures, `edge-player-${i}.flv`);
     return record(`rtmp://127.0.0.1:${edge.port}/live/far`, out, { seconds: 2, timeoutMs: 20000 }).then((res) => ({ ...res, out }));
   });
+  // A player that comes once the pull runs starts from the edge's caches, metadata first.
+  await sleep(500);
+  const late = new RtmpClient();
+  t.after(() => late.close());
+  await late.connect(`rtmp://127.0.0.1:${edge.port}/live/far`);
+  const metadata = new Promise((resolve) => late.on('data', (msg) => {
+    if (msg.dec.includes('onMetaData')) resolve(msg.dec[msg.dec.length - 1]);
+  }));
+  await late.play();
+  const meta = await Promise.race([metadata, sleep(3000).then(() => null)]);
+  assert.equal(meta?.width, 320, 'a late player at the edge gets the metadata');
   for (const p of await Promise.all(players)) {
     assert.equal(p.code, 0, p.stderr);
     await assertDecodes(p.out, 30);
