@@ -1,14 +1,16 @@
-// The live server of examples/server.js on every core, with node:cluster. The workers
-// listen on one port: the native listener does not go through cluster's handle
-// sharing, so each worker binds the port itself with SO_REUSEPORT (`reusePort`, on by
-// default in a worker) and the kernel spreads incoming connections across them.
+// The live server on every core, with node:cluster. The workers listen on one port:
+// the native listener does not go through cluster's handle sharing, so each worker
+// binds the port itself with SO_REUSEPORT (`reusePort`, on by default in a worker) and
+// the kernel spreads incoming connections across them.
 //
 //   PORT=1935 WORKERS=4 node examples/cluster.js
 //
-// A live stream lives in the worker its publisher reached: a player that reaches
-// another worker does not see it. Send a stream's publisher and players to one worker
-// (e.g. a port per worker), or run the workers as edges of an origin
-// (examples/edge.js), when players and publishers meet at random.
+// Publishers and players meet whichever worker they reach: the primary runs an origin
+// on a private loopback port, each worker pushes the publications it receives to it
+// (examples/push.js) and pulls from it the streams its players watch that another
+// worker has (examples/edge.js). A stream published and played in one worker stays
+// there; one played in several workers crosses to the origin once and to each of them
+// once.
 //
 // Each worker prints "worker PID accepted HOST:PORT" for every connection (not with
 // RTMP_QUIET=1). A worker that dies after it listened is replaced.
@@ -17,17 +19,23 @@
 
 const cluster = require('node:cluster');
 const os = require('node:os');
-const { createLiveServer } = require('./server.js');
+const { createLiveServer, combineHooks, sayer } = require('./server.js');
+const { edgeHooks } = require('./edge.js');
+const { pushHooks } = require('./push.js');
 
 const quiet = Boolean(process.env.RTMP_QUIET);
 
 function runPrimary() {
   const workers = Number(process.env.WORKERS || os.availableParallelism());
+  const origin = createLiveServer({ quiet: true });
   const listening = new Set();
   let port;
   let announced = false;
   // The first worker binds $PORT (0: any free port); the others bind the port it got.
-  const fork = () => cluster.fork({ PORT: String(port ?? process.env.PORT ?? 1935) });
+  const fork = () => cluster.fork({
+    PORT: String(port ?? process.env.PORT ?? 1935),
+    ORIGIN: `rtmp://127.0.0.1:${origin.address().port}`,
+  });
   cluster.on('message', (worker, msg) => {
     if (!msg || msg.listening === undefined) return;
     listening.add(worker.id);
@@ -48,11 +56,19 @@ function runPrimary() {
     console.error(`worker ${worker.process.pid} exited (${signal || code}); starting another`);
     fork();
   });
-  fork();
+  origin.listen(0, '127.0.0.1', fork);
 }
 
 function runWorker() {
-  const server = createLiveServer({ quiet });
+  const origin = process.env.ORIGIN;
+  const say = sayer(quiet);
+  const server = createLiveServer({
+    quiet,
+    ...combineHooks(
+      edgeHooks({ origin, say }),
+      pushHooks({ urlFor: (stream) => `${origin}/${stream.name}`, say }),
+    ),
+  });
   server.on('error', (err) => {
     console.error(`worker ${process.pid}: ${err.code} ${err.message}`);
     process.exit(1);

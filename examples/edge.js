@@ -5,8 +5,8 @@
 // players; it ends LINGER_MS after the last player left. When the origin's publisher
 // stops, the players get StreamEOF and NetStream.Play.UnpublishNotify and the edge
 // plays on at the origin, waiting for the next publication; a lost origin is retried
-// every RETRY_MS while players wait. Streams published to the edge itself are served
-// as by examples/server.js.
+// every RETRY_MS while players wait. A stream published to the edge itself takes over
+// from its pull, and once it ends, players still watching are served from the origin.
 //
 //   node examples/server.js                                   # the origin, port 1935
 //   ORIGIN=rtmp://127.0.0.1:1935 PORT=1936 node examples/edge.js
@@ -16,7 +16,7 @@
 'use strict';
 
 const { RtmpClient } = require('..');
-const { createLiveServer, listenFromEnv } = require('./server.js');
+const { createLiveServer, listenFromEnv, combineHooks, sayer } = require('./server.js');
 
 /** How long a pull outlives its last player (a player that comes back reuses it). */
 const LINGER_MS = 5000;
@@ -24,16 +24,21 @@ const LINGER_MS = 5000;
 const RETRY_MS = 2000;
 
 /**
- * A live server whose streams, played but not published on it, are pulled from
- * `origin`: a play of app/name here pulls `${origin}/app/name`.
- * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
- *   origin: string, lingerMs?: number, retryMs?: number }} options
+ * Whether a player of `stream` is a viewer: sessions of RtmpClient (a push onward,
+ * examples/push.js) do not count.
+ * @param {import('..').LiveStream} stream
  */
-function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ...options }) {
-  const quiet = options.quiet ?? Boolean(process.env.RTMP_QUIET);
-  const say = (...args) => {
-    if (!quiet) console.log(new Date().toISOString(), ...args);
-  };
+function watched(stream) {
+  return [...stream.players.keys()].some((player) => !player.isClient);
+}
+
+/**
+ * The hooks of an edge (for createLiveServer, or combineHooks with others): a stream
+ * watched here and not published here is pulled from `${origin}/app/name`.
+ * @param {{ origin: string, lingerMs?: number, retryMs?: number, say?: (...args: unknown[]) => void }} options
+ * @returns {Pick<import('./server.js').LiveServerOptions, 'onStream' | 'beforePublish'>}
+ */
+function edgeHooks({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, say = sayer(true) }) {
   /** The pull of each stream: { client, linger (timer), playing, originUnpublished }. */
   const pulls = new Map();
 
@@ -45,14 +50,14 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
     }
   }
 
-  /** A player joined: starts a pull unless one runs (then keeps it) or the stream is published here. */
+  /** Starts a pull unless one runs (then keeps it), the stream is published here, or nobody watches. */
   function pull(stream) {
     const running = pulls.get(stream);
     if (running) {
       clearTimeout(running.linger);
       return;
     }
-    if (stream.publisher || stream.players.size === 0) return;
+    if (stream.publisher || !watched(stream)) return;
     const pulling = { client: new RtmpClient(), linger: null, playing: false, originUnpublished: false };
     pulls.set(stream, pulling);
     connect(stream, pulling);
@@ -74,7 +79,7 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
       await client.connect(url);
       await client.play(undefined, { relayTo: stream });
       if (pulls.get(stream) !== pulling) {
-        await client.close(); // the last player left while it connected
+        await client.close(); // the pull ended (last player left, local publisher) while it connected
         return;
       }
       pulling.playing = true;
@@ -86,12 +91,18 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
     }
   }
 
-  /** The pull's connection ended: players are told, and it is pulled again if they wait. */
-  function pullEnded(stream, pulling) {
-    if (pulls.get(stream) !== pulling) return;
+  /** Forgets a pull and closes its connection (its players stay on the stream). */
+  function endPull(stream, pulling) {
     pulls.delete(stream);
     clearTimeout(pulling.linger);
     stream.removePublisher(pulling.client.session);
+    pulling.client.close();
+  }
+
+  /** The pull's connection ended: players are told, and it is pulled again if they wait. */
+  function pullEnded(stream, pulling) {
+    if (pulls.get(stream) !== pulling) return;
+    endPull(stream, pulling);
     if (pulling.playing) {
       tellPlayers(stream, { code: 'NetStream.Play.UnpublishNotify', description: `${stream.name} is now unpublished.` }, true);
     }
@@ -99,31 +110,48 @@ function createEdgeServer({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, ..
     setTimeout(() => pull(stream), pulling.originUnpublished ? 0 : retryMs).unref();
   }
 
-  /** The last player left: the pull ends unless a player comes back within lingerMs. */
+  /** A player left: once nobody watches, the pull ends unless a viewer comes back within lingerMs. */
   function linger(stream) {
     const pulling = pulls.get(stream);
-    if (!pulling || stream.players.size > 0) return;
+    if (!pulling || watched(stream)) return;
     pulling.linger = setTimeout(() => {
-      if (stream.players.size > 0) return;
-      pulls.delete(stream);
+      if (watched(stream)) return;
       say(`no players left for ${stream.name}: pull closed`);
-      pulling.client.close();
+      endPull(stream, pulling);
     }, lingerMs);
     pulling.linger.unref();
   }
 
-  return createLiveServer({
-    ...options,
-    quiet,
+  return {
     onStream(stream) {
       stream.on('play', () => pull(stream));
       stream.on('stop', () => linger(stream));
-      if (options.onStream) options.onStream(stream);
+      // A publication here ended while viewers stay: serve them from the origin.
+      stream.on('unpublish', (session) => {
+        if (!session.isClient) pull(stream);
+      });
     },
-  });
+    /** A publisher here takes over from the pull that stood in for it. */
+    beforePublish(stream) {
+      const pulling = pulls.get(stream);
+      if (pulling) endPull(stream, pulling);
+    },
+  };
 }
 
-module.exports = { createEdgeServer };
+/**
+ * A live server whose streams, played but not published on it, are pulled from
+ * `origin`: a play of app/name here pulls `${origin}/app/name`.
+ * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
+ *   origin: string, lingerMs?: number, retryMs?: number }} options
+ */
+function createEdgeServer({ origin, lingerMs, retryMs, ...options }) {
+  const quiet = options.quiet ?? Boolean(process.env.RTMP_QUIET);
+  const edge = edgeHooks({ origin, lingerMs, retryMs, say: sayer(quiet) });
+  return createLiveServer({ ...options, quiet, ...combineHooks(edge, options) });
+}
+
+module.exports = { createEdgeServer, edgeHooks };
 
 if (require.main === module) {
   const origin = process.env.ORIGIN || 'rtmp://127.0.0.1:1935';

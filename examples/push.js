@@ -11,27 +11,24 @@
 'use strict';
 
 const { RtmpClient } = require('..');
-const { createLiveServer, listenFromEnv } = require('./server.js');
+const { createLiveServer, listenFromEnv, combineHooks, sayer } = require('./server.js');
 
 /** Wait before pushing again after the target refused or dropped the push. */
 const RETRY_MS = 2000;
 
 /**
- * A live server that pushes each publication of app/name to `${target}/name`.
- * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
- *   target: string, retryMs?: number }} options
+ * The hooks that push each publication made here (not one pulled from elsewhere, whose
+ * publisher is an RtmpClient session) to `urlFor(stream)`.
+ * @param {{ urlFor: (stream: import('..').LiveStream) => string, retryMs?: number,
+ *   say?: (...args: unknown[]) => void }} options
+ * @returns {Pick<import('./server.js').LiveServerOptions, 'onStream'>}
  */
-function createPushServer({ target, retryMs = RETRY_MS, ...options }) {
-  const quiet = options.quiet ?? Boolean(process.env.RTMP_QUIET);
-  const say = (...args) => {
-    if (!quiet) console.log(new Date().toISOString(), ...args);
-  };
-
+function pushHooks({ urlFor, retryMs = RETRY_MS, say = sayer(true) }) {
   /** Pushes the current publication of `stream` until it ends. */
   async function push(stream) {
     const publisher = stream.publisher;
     const published = () => stream.publisher === publisher;
-    const url = `${target}/${stream.name.slice(stream.name.indexOf('/') + 1)}`;
+    const url = urlFor(stream);
     const client = new RtmpClient();
     client.on('error', () => {}); // the connect/publish promises and 'close' report it
     const onUnpublish = (left) => {
@@ -67,17 +64,28 @@ function createPushServer({ target, retryMs = RETRY_MS, ...options }) {
     }
   }
 
-  return createLiveServer({
-    ...options,
-    quiet,
+  return {
     onStream(stream) {
-      stream.on('publish', () => push(stream));
-      if (options.onStream) options.onStream(stream);
+      stream.on('publish', (session) => {
+        if (!session.isClient) push(stream);
+      });
     },
-  });
+  };
 }
 
-module.exports = { createPushServer };
+/**
+ * A live server that pushes each publication of app/name to `${target}/name`.
+ * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
+ *   target: string, retryMs?: number }} options
+ */
+function createPushServer({ target, retryMs, ...options }) {
+  const quiet = options.quiet ?? Boolean(process.env.RTMP_QUIET);
+  const urlFor = (stream) => `${target}/${stream.name.slice(stream.name.indexOf('/') + 1)}`;
+  const pushes = pushHooks({ urlFor, retryMs, say: sayer(quiet) });
+  return createLiveServer({ ...options, quiet, ...combineHooks(pushes, options) });
+}
+
+module.exports = { createPushServer, pushHooks };
 
 if (require.main === module) {
   const target = process.env.PUSH_TO;

@@ -13,7 +13,7 @@
 // The other examples build on createLiveServer's hooks: examples/auth.js (who may
 // publish), examples/recorder.js (each publication to FLV), examples/edge.js (pull
 // from an origin on the first play), examples/push.js (push each publication onward),
-// examples/cluster.js (every core).
+// examples/cluster.js (every core; edge and push combined).
 
 'use strict';
 
@@ -37,6 +37,9 @@ const { rtmpServer, LiveStream } = require('..');
  *   refused players NetStream.Play.Failed (a throw or rejection refuses too)
  * @property {(stream: LiveStream) => void} [onStream] - a stream ("app/name") is created:
  *   listen to its 'publish', 'unpublish', 'play' and 'stop' events
+ * @property {(stream: LiveStream, session: import('..').Session) => void} [beforePublish] -
+ *   an authorized publisher asks for `stream`, before the busy check: e.g. end a pull
+ *   that stood in for it (examples/edge.js)
  * @property {boolean} [emitMedia] - publishers' media also reach their sessions'
  *   'audio', 'video' and 'data' events (a recorder needs them)
  */
@@ -45,6 +48,28 @@ const { rtmpServer, LiveStream } = require('..');
 function splitStreamName(streamName) {
   const [name, query = ''] = String(streamName || '').split('?');
   return { name, query: new URLSearchParams(query) };
+}
+
+/**
+ * Merges the hooks of several building blocks (e.g. edge pulls and pushes) into one set
+ * of `onStream`/`beforePublish` options; each runs in the order given.
+ * @param {...Pick<LiveServerOptions, 'onStream' | 'beforePublish'>} hookSets
+ * @returns {Pick<LiveServerOptions, 'onStream' | 'beforePublish'>}
+ */
+function combineHooks(...hookSets) {
+  const all = (name) => hookSets.map((h) => h[name]).filter(Boolean);
+  const [onStream, beforePublish] = [all('onStream'), all('beforePublish')];
+  return {
+    onStream: (stream) => onStream.forEach((hook) => hook(stream)),
+    beforePublish: (stream, session) => beforePublish.forEach((hook) => hook(stream, session)),
+  };
+}
+
+/** A logger printing ISO-dated lines unless `quiet`. */
+function sayer(quiet) {
+  return (...args) => {
+    if (!quiet) console.log(new Date().toISOString(), ...args);
+  };
 }
 
 /** Calls `authorize` (if any) and resolves whether the request may go ahead. */
@@ -64,10 +89,8 @@ async function isAllowed(authorize, request, say) {
  * @param {import('..').ServerOptions & LiveServerOptions} [options]
  */
 function createLiveServer(options = {}) {
-  const { quiet = Boolean(process.env.RTMP_QUIET), authorize, onStream, emitMedia = false, ...serverOptions } = options;
-  const say = (...args) => {
-    if (!quiet) console.log(new Date().toISOString(), ...args);
-  };
+  const { quiet = Boolean(process.env.RTMP_QUIET), authorize, onStream, beforePublish, emitMedia = false, ...serverOptions } = options;
+  const say = sayer(quiet);
   /** Live streams by "app/name". */
   const streams = new Map();
 
@@ -90,6 +113,7 @@ function createLiveServer(options = {}) {
 
   function startPublish(session, state, msgStreamId, name) {
     const stream = streamFor(`${state.app}/${name}`);
+    if (beforePublish) beforePublish(stream, session);
     if (stream.publisher) {
       session.sendStatus(msgStreamId, { level: 'error', code: 'NetStream.Publish.BadName',
         description: `${stream.name} is already being published.` });
@@ -236,6 +260,6 @@ function listenFromEnv(server, what = 'RTMP server') {
   });
 }
 
-module.exports = { createLiveServer, listenFromEnv, splitStreamName };
+module.exports = { createLiveServer, listenFromEnv, splitStreamName, combineHooks, sayer };
 
 if (require.main === module) listenFromEnv(createLiveServer());
