@@ -129,32 +129,42 @@ test('examples/edge.js pulls a stream from the origin once, for all its players'
   assert.equal(origin.output().match(/playing live\/far/g)?.length, 1, origin.output());
 });
 
-test('examples/edge.js tells its players when the origin\'s publisher stops, and relays the next publication', async (t) => {
-  const origin = await startExample(t, 'server.js', { RTMP_QUIET: '1' });
-  const edge = await startExample(t, 'edge.js', { RTMP_QUIET: '1', ORIGIN: `rtmp://127.0.0.1:${origin.port}` });
-  const player = new RtmpClient();
-  t.after(() => player.close());
-  await player.connect(`rtmp://127.0.0.1:${edge.port}/live/twice`);
-  let frames = 0;
-  player.on('video', () => { frames++; });
-  const unpublished = () => new Promise((resolve) => {
-    const onStatus = (info) => {
-      if (info.code !== 'NetStream.Play.UnpublishNotify') return;
-      player.off('status', onStatus);
-      resolve();
-    };
-    player.on('status', onStatus);
+// One edge player watches while FFmpeg publishes `live/twice` twice, each time to the
+// server named: it gets every publication and the UnpublishNotify ending it.
+for (const [behaviour, servers] of [
+  ['tells its players when the origin\'s publisher stops, and relays the next publication', ['origin', 'origin']],
+  ['lets a publication on the edge take over from its pull, then serves its players from the origin again', ['edge', 'origin']],
+]) {
+  test(`examples/edge.js ${behaviour}`, async (t) => {
+    const origin = await startExample(t, 'server.js', { RTMP_QUIET: '1' });
+    const edge = await startExample(t, 'edge.js', { RTMP_QUIET: '1', ORIGIN: `rtmp://127.0.0.1:${origin.port}` });
+    const ports = { origin: origin.port, edge: edge.port };
+    const player = new RtmpClient();
+    t.after(() => player.close());
+    await player.connect(`rtmp://127.0.0.1:${edge.port}/live/twice`);
+    let frames = 0;
+    player.on('video', () => { frames++; });
+    const unpublished = () => new Promise((resolve) => {
+      const onStatus = (info) => {
+        if (info.code !== 'NetStream.Play.UnpublishNotify') return;
+        player.off('status', onStatus);
+        resolve();
+      };
+      player.on('status', onStatus);
+    });
+    await player.play();
+    await sleep(500); // the edge's pull is waiting at the origin
+    for (const [round, server] of servers.entries()) {
+      const before = frames;
+      const ended = unpublished();
+      const r = await publish(`rtmp://127.0.0.1:${ports[server]}/live/twice`, flv, { timeoutMs: 30000 });
+      assert.equal(r.code, 0, r.stderr);
+      await ended;
+      assert.ok(frames - before >= 90, `publication ${round + 1} (to the ${server}): ${frames - before} video frames reached the edge's player`);
+      await sleep(500); // and again, after the publication ended
+    }
   });
-  await player.play();
-  for (const round of [1, 2]) {
-    const before = frames;
-    const ended = unpublished();
-    const r = await publish(`rtmp://127.0.0.1:${origin.port}/live/twice`, flv, { timeoutMs: 30000 });
-    assert.equal(r.code, 0, r.stderr);
-    await ended;
-    assert.ok(frames - before >= 90, `publication ${round}: ${frames - before} video frames reached the edge's player`);
-  }
-});
+}
 
 test('examples/push.js pushes a publication to another server, where FFmpeg plays it', async (t) => {
   const origin = await startExample(t, 'server.js', { RTMP_QUIET: '1' });
