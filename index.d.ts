@@ -18,40 +18,66 @@ export type AmfValue =
 /** A decoded command (`amf0cmd` / `amf3cmd`): `cmd`, `transId`, `cmdObj`, then the
  * fields named per command (see README); unknown commands keep the rest in `args`. */
 export interface Command {
+  /** The command name: 'connect', 'createStream', 'publish', 'play', '_result', 'onStatus', ... */
   cmd: string;
+  /** Transaction id; replies (`_result`, `_error`) carry the request's. */
   transId?: number;
+  /** The command object (connect: app, tcUrl, flashVer, ...), or null. */
   cmdObj?: AmfValue;
+  /** `_result`, `_error`, `onStatus`, `onFCPublish`: the result or status info. */
   info?: AmfValue;
+  /** `connect`, `call`: the optional arguments; unknown commands: every value after `cmdObj`. */
   args?: AmfValue;
+  /** `releaseStream`, `FCPublish`, `deleteStream`, `getStreamLength`, `getMovLen`, `_error`: the stream (a name or a message stream id). */
   streamId?: number;
+  /** `play`: the stream name (with its query string). */
   streamName?: string;
+  /** `play`: -2 live or recorded, -1 live only, >= 0 a recording from that ms. */
   start?: number;
+  /** `play`: how long to play (-1 to the end). */
   duration?: number;
+  /** `play`: whether to flush a previous playlist. */
   reset?: boolean;
+  /** `play2`: the parameters object. */
   params?: AmfValue;
+  /** `receiveAudio`, `receiveVideo`: whether to receive. */
   bool?: boolean;
+  /** `publish`: the stream name (with its query string). */
   name?: string;
+  /** `publish`: 'live', 'record' or 'append'. */
   type?: string;
+  /** `seek`, `pause`: the position in ms. */
   ms?: number;
+  /** `pause`: true to pause, false to resume. */
   pause?: boolean;
+  /** Values past the named fields of a known command. */
   extra?: AmfValue[];
   [field: string]: AmfValue;
 }
 
 /** `amf0meta`/`amf3meta`: every value in `dec`, the first three named. */
 export interface DataMessage {
+  /** The first value, e.g. '@setDataFrame' or 'onMetaData'. */
   cmd: AmfValue;
+  /** The second value, e.g. 'onMetaData' after '@setDataFrame'. */
   event: AmfValue;
+  /** The third value, e.g. the metadata object. */
   parms: AmfValue;
+  /** Every value, in order. */
   dec: AmfValue[];
 }
 
+/** A User Control message (RTMP 1.0 §7.1.7): `chunk.msg` of `userControl`. */
 export interface UserControlMessage {
   /** node-rtmpapi's spelling, kept. */
   evenType: number;
+  /** 0 StreamBegin, 1 StreamEOF, 2 StreamDry, 3 SetBufferLength, 4 StreamIsRecorded, 6 PingRequest, 7 PingResponse. */
   eventType: number;
+  /** The message stream the event is about (stream events). */
   streamId?: number;
+  /** PingRequest/PingResponse: the timestamp to echo. */
   timestamp?: number;
+  /** SetBufferLength: the buffer length in ms. */
   buffLenMs?: number;
 }
 
@@ -63,20 +89,29 @@ export interface MediaHeader {
   frameType?: number;
   /** Legacy video codec id (7 AVC). */
   codecId?: number;
+  /** Legacy AVC/HEVC: 0 sequence header, 1 NALUs, 2 end of sequence. */
   avcPacketType?: number;
   /** Legacy audio: 10 AAC, 2 MP3, ... */
   soundFormat?: number;
+  /** Legacy audio: 0 5.5 kHz, 1 11 kHz, 2 22 kHz, 3 44 kHz. */
   soundRate?: number;
+  /** Legacy audio: 0 8-bit, 1 16-bit samples. */
   soundSize?: number;
+  /** Legacy audio: 0 mono, 1 stereo. */
   soundType?: number;
+  /** Legacy AAC: 0 sequence header (AudioSpecificConfig), 1 raw frames. */
   aacPacketType?: number;
   /** Legacy AVC/AAC packet type, or the Enhanced RTMP packet type. */
   packetType?: number;
   /** Enhanced RTMP FourCC: 'avc1', 'hvc1', 'av01', 'vp09', 'vp08', 'vvc1', 'Opus', 'fLaC', 'ac-3', 'ec-3', 'mp4a', '.mp3'. */
   fourCc?: string;
+  /** AVC/HEVC composition time offset in ms (pts - dts). */
   compositionTime?: number;
+  /** Enhanced RTMP ModEx: the nanosecond offset added to the timestamp. */
   timestampOffsetNanos?: number;
+  /** Enhanced RTMP multitrack: 0 one track, 1 many tracks one codec, 2 many tracks many codecs. */
   multitrackType?: number;
+  /** Enhanced RTMP multitrack: the first track's id. */
   trackId?: number;
   /** Multitrack: every track, with where its data starts in `chunk.data` and its size. */
   tracks?: { trackId: number; fourCc: string; offset: number; size: number }[];
@@ -88,55 +123,90 @@ export interface MediaHeader {
 
 /** `chunk.msg` per handler key. */
 export interface MessageByType {
+  /** Type 1: the peer's new chunk size (applied to `chunkSize.rcv`). */
   setChunkSize: { setChunkSize: number };
+  /** Type 2: the chunk stream whose partial message was discarded (`msgStreamId` is the original's name for it). */
   abort: { msgStreamId: number; csid: number };
+  /** Type 3: the bytes the peer has received. */
   ack: { seq: number };
+  /** Type 4. */
   userControl: UserControlMessage;
+  /** Type 5: Window Acknowledgement Size (sets `chunkSize.sndWinSize`). */
   setWindowSize: { windowSize: number };
+  /** Type 6: Set Peer Bandwidth; `lType` 0 hard, 1 soft, 2 dynamic. */
   setPeerBw: { peerBw: number; lType: number };
+  /** Type 8. */
   audio: MediaHeader;
+  /** Type 9. */
   video: MediaHeader;
+  /** Type 15 (its format byte skipped). */
   amf3meta: DataMessage;
+  /** Type 16. */
   amf3sobject: SharedObjectMessage;
+  /** Type 17 (its format byte skipped). */
   amf3cmd: Command;
+  /** Type 18. */
   amf0meta: DataMessage;
+  /** Type 19. */
   amf0sobject: SharedObjectMessage;
+  /** Type 20. */
   amf0cmd: Command;
+  /** Type 22: never seen by handlers (the core splits aggregates into their sub-messages). */
   agg: Record<string, never>;
+  /** Any other type id. */
   unknown: Record<string, never>;
 }
 
+/** A handler key: `chunk.msgTypeText` of a message. */
 export type MsgTypeText = keyof MessageByType;
 
 /** The session's chunk sizes and windows (one object shared by its chunk objects). */
 export interface ChunkSize {
+  /** Chunk size of what the peer sends. */
   rcv: number;
+  /** Chunk size of what this side sends. */
   snd: number;
+  /** Acknowledgement window this side announced. */
   rcvWinSize: number;
+  /** Acknowledgement window the peer announced. */
   sndWinSize: number;
 }
 
 /** The message just completed on a chunk stream. */
 export interface ChunkInfo<K extends MsgTypeText = MsgTypeText> {
+  /** The whole message payload. */
   data: Buffer;
   /** Absolute timestamp in ms. */
   timestamp: number;
+  /** Payload length in bytes. */
   msgLen: number;
+  /** The RTMP message type id. */
   msgType: number;
+  /** The handler key of `msgType`. */
   msgTypeText: K;
   /** The chunk stream id (CSID), despite the name. */
   streamId: number;
+  /** The message stream id. */
   msgStreamId: number;
+  /** Header format (0..3) of the message's last chunk. */
   fmt: number;
+  /** The decoded message. */
   msg: MessageByType[K];
+  /** Always 1 when a handler sees it. */
   msgComplete: number;
+  /** Always 0 when a handler sees it. */
   msgLeft: number;
+  /** The session's chunk sizes and windows (shared). */
   chunkSize: ChunkSize;
 }
 
+/** A message for `rtmpMsgSend` and the per-format senders. */
 export interface OutgoingMessage {
+  /** The RTMP message type id. */
   msgType: number;
+  /** The payload (split into chunks of the send chunk size). */
   data: Buffer | Uint8Array;
+  /** Defaults to the chunk object's message stream id. */
   msgStreamId?: number;
   /** The chunk stream id to send on (node-rtmpapi's name). */
   streamId?: number;
@@ -147,26 +217,44 @@ export interface OutgoingMessage {
 /** One per chunk stream id of a session, reused for every message on it. Send methods
  * return false past the send high-water mark, like `socket.write`. */
 export declare class ChunkObject<K extends MsgTypeText = MsgTypeText> {
+  /** The session this chunk stream belongs to. */
   readonly session: Session;
+  /** The message just completed on this chunk stream. */
   chunk: ChunkInfo<K>;
+  /** Set Chunk Size (§5.4.1); also sets `chunkSize.snd`. */
   sendSetChunkSize(size: number): boolean;
+  /** Abort Message (§5.4.2) for chunk stream `csid`. */
   sendAbortMsg(csid: number): boolean;
+  /** Acknowledgement (§5.4.3) of the bytes received so far. */
   sendAckMsg(): boolean;
+  /** Window Acknowledgement Size (§5.4.4). */
   sendSetWindowSize(size: number): boolean;
+  /** Set Peer Bandwidth (§5.4.5); `lType` 0 hard, 1 soft, 2 dynamic (default). */
   sendSetPeerBw(size: number, lType?: number): boolean;
+  /** User Control message (§7.1.7): event type, stream id (the timestamp for pings), buffer length in ms for SetBufferLength (3). */
   sendUserControlMsg(eventType: number, streamId?: number, buffLenMs?: number): boolean;
+  /** Encodes a command as AMF0 (type 20) and sends it on this chunk object's chunk stream and message stream: a reply. */
   sendAmf0EncCmdMsg(cmd: Command, timestamp?: number): boolean;
+  /** Sends one message, chunked, with header compression; `timestamp` defaults to the session clock. */
   rtmpMsgSend(msg: OutgoingMessage): boolean;
+  /** node-rtmpapi's per-format senders: the encoder picks the header format, so all four send the whole message with timestamp `ts`. */
   rtmpMsg0Send(msg: OutgoingMessage, ts?: number): boolean;
+  /** As `rtmpMsg0Send`. */
   rtmpMsg1Send(msg: OutgoingMessage, ts?: number): boolean;
+  /** As `rtmpMsg0Send`. */
   rtmpMsg2Send(msg: OutgoingMessage, ts?: number): boolean;
+  /** As `rtmpMsg0Send`. */
   rtmpMsg3Send(msg: OutgoingMessage, ts?: number): boolean;
+  /** Writes a basic header (format `fmt`, chunk stream `csid`) and `data` as they are: the caller frames the chunk. */
   rtmpChunkSend(fmt: number, csid: number, data: Buffer): boolean;
 }
 
+/** Message handlers by `msgTypeText`, for `msg.read`/`msg.loop`; each runs with the chunk object as `this` and argument. */
 export type Handlers = { [K in MsgTypeText]?: (this: ChunkObject<K>, chunk: ChunkObject<K>) => void };
 
+/** node-rtmpapi's message reader, `session.msg`. */
 export interface MessageReader {
+  /** The session read from. */
   readonly session: Session;
   /** Reads one message: `cb` first, then the handler for its `msgTypeText`. */
   read(cb: ((chunk: ChunkObject) => void) | null, handlers?: Handlers): void;
@@ -176,30 +264,49 @@ export interface MessageReader {
 
 /** What apps use of a session's socket. */
 export interface SessionSocket extends EventEmitter {
+  /** The peer's address. */
   remoteAddress?: string;
+  /** The peer's port. */
   remotePort?: number;
+  /** 'IPv4' or 'IPv6'. */
   remoteFamily?: string;
+  /** The local address of the connection. */
   localAddress?: string;
+  /** The local port of the connection. */
   localPort?: number;
+  /** True once the connection closed. */
   destroyed: boolean;
+  /** Bytes received so far. */
   readonly bytesRead?: number;
+  /** Flushes what is queued, then closes; `cb` on 'close'. */
   end(cb?: () => void): this;
+  /** Closes now (emitting `err` as 'error' first if given). */
   destroy(err?: Error): this;
 }
 
 /** An error with a stable code, e.g. ERR_RTMP_CHUNK, ERR_RTMP_LIMIT, ERR_RTMP_HANDSHAKE. */
 export interface RtmpError extends Error {
+  /** The stable code (see README, Error codes). */
   code: string;
 }
 
+/** One RTMP session (accepted by a server, opened by RtmpClient, or run over a JS socket by `rtmpSession`): the compatible fields, the send methods and the message events. */
 export declare class Session extends EventEmitter {
+  /** The message reader (`msg.loop(cb, handlers)`). */
   msg: MessageReader;
+  /** The socket: a socket-like object for native sessions, the given stream for `rtmpSession`. */
   sock: SessionSocket;
+  /** The read-queue (carries no bytes for native sessions; `recvBytes` counts them). */
   Q: ReadQueue;
+  /** Whether this side ran the handshake as the client. */
   isClient: boolean;
+  /** The session's logger (tagged with the peer's address). */
   log: Logger;
+  /** Chunk sizes and windows of both directions. */
   chunkSize: ChunkSize;
+  /** True once the session ended; the fields stay usable. */
   closed: boolean;
+  /** Bytes received from the peer (handshake included). */
   readonly bytesReceived: number;
   /** ms since the session started. */
   getTs(): number;
@@ -236,10 +343,15 @@ export declare class Session extends EventEmitter {
   sendCommand(cmd: Command, options?: { msgStreamId?: number; csid?: number; timestamp?: number }): boolean;
   /** `onStatus` on a message stream; `info` is merged over `{ level: 'status' }`. */
   sendStatus(msgStreamId: number, info: { code: string; level?: string; description?: string; [k: string]: AmfValue }): boolean;
+  /** User control StreamBegin (§7.1.7) for a message stream. */
   sendStreamBegin(msgStreamId: number): boolean;
+  /** User control StreamEOF (§7.1.7) for a message stream. */
   sendStreamEof(msgStreamId: number): boolean;
+  /** User control SetBufferLength (§7.1.7): the client's buffer for a message stream, in ms. */
   sendSetBufferLength(msgStreamId: number, ms: number): boolean;
+  /** Flushes what is queued, then closes. */
   end(): void;
+  /** Closes now. */
   destroy(): void;
   on(event: 'message', listener: (chunk: ChunkObject) => void): this;
   on(event: 'command', listener: (cmd: Command, chunk: ChunkObject) => void): this;
@@ -252,55 +364,93 @@ export declare class Session extends EventEmitter {
 
 /** A live stream relayed natively from one publisher to many players. */
 export declare class LiveStream extends EventEmitter {
+  /** `gopCacheBytes`: bytes of the current group of pictures kept for late joiners (default 16 MiB; past it late joiners wait for the next keyframe). */
   constructor(name?: string, options?: { gopCacheBytes?: number });
+  /** The name given (e.g. "app/key"). */
   readonly name: string;
+  /** The session publishing, or null. */
   publisher: Session | null;
   /** Players and the message stream id each plays on. */
   players: Map<Session, number>;
   /** Forwards the publisher's audio/video/data on `msgStreamId` to every player, natively. Throws ERR_RTMP_STREAM_BUSY if another session publishes. */
   setPublisher(session: Session, msgStreamId: number, options?: { emit?: boolean }): void;
+  /** Ends the publication of `session` (default: the current publisher): caches are cleared, players stay for the next one. */
   removePublisher(session?: Session): void;
   /** Metadata, decoder configurations and the cached GOP go out at once, then live media. */
   addPlayer(session: Session, msgStreamId: number): void;
+  /** Stops relaying to a player. */
   removePlayer(session: Session): void;
+  /** Players, messages relayed, and what the GOP cache holds. */
   stats(): { players: number; messages: number; gopMessages: number; gopBytes: number };
-  on(event: 'publish' | 'unpublish', listener: (session: Session) => void): this;
+  /** A publisher was set (its media on `msgStreamId` is relayed). */
+  on(event: 'publish', listener: (session: Session, msgStreamId: number) => void): this;
+  /** The publisher left (removePublisher, or its session closed). */
+  on(event: 'unpublish', listener: (session: Session) => void): this;
+  /** A player was added (the cached metadata, configurations and GOP are queued for it). */
+  on(event: 'play', listener: (session: Session, msgStreamId: number) => void): this;
+  /** A player was removed (removePlayer, or its session closed). */
+  on(event: 'stop', listener: (session: Session) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** Limits and timeouts of a server (defaults in README). */
 export interface ServerOptions {
+  /** Time a peer has to complete the handshake (default 10000). */
   handshakeTimeoutMs?: number;
   /** Close an established session that receives nothing for this long (default: never). */
   idleTimeoutMs?: number;
   /** Most connections at once (default 100000); more are closed as they arrive. */
   maxConnections?: number;
+  /** Largest message a peer may send, in bytes (default 16777215). */
   maxMessageSize?: number;
+  /** Most chunk streams a peer may open (default 256). */
   maxChunkStreams?: number;
+  /** Bytes of partial messages a peer may leave buffered (default 64 MiB). */
   maxBufferedBytes?: number;
+  /** Batches delivered to JS and not yet handled, past which the socket is not read (default 4). */
   inFlightBatches?: number;
+  /** Queued bytes past which `send*` returns false (default 1 MiB). */
   sendHighWater?: number;
+  /** Queued bytes past which the session is closed (default 64 MiB). */
   maxSendBuffer?: number;
   /** Queued bytes past which relayed media is dropped for a slow player. */
   sendQueueLimit?: number;
+  /**
+   * Listen with SO_REUSEPORT, so that other processes listening the same way share the
+   * port; on Linux the kernel spreads connections across them. Default: true in a
+   * `node:cluster` worker (except on Windows, which lacks it), else false. Asking for
+   * it where the OS lacks it makes `listen` emit an ERR_RTMP_SOCKET error.
+   */
+  reusePort?: boolean;
 }
 
+/** The bound address, as `net.Server#address()` reports it. */
 export interface AddressInfo {
+  /** The IP address bound. */
   address: string;
+  /** 'IPv4' or 'IPv6'. */
   family: string;
+  /** The port bound (the one chosen for port 0). */
   port: number;
 }
 
 /** A net.Server-like RTMP server. */
 export declare class RtmpServer extends EventEmitter {
+  /** True between a successful listen and close. */
   listening: boolean;
+  /** Binds and starts accepting, as `net.Server#listen` (no host: the IPv6 any-address, else IPv4); a bind failure is emitted as 'error' (ERR_RTMP_SOCKET), never thrown. */
   listen(port?: number, host?: string, callback?: () => void): this;
   listen(port: number, callback: () => void): this;
   listen(options: { port?: number; host?: string }, callback?: () => void): this;
+  /** Stops accepting; 'close' (and `callback`) follow once every session has ended. */
   close(callback?: (err?: Error) => void): this;
+  /** The bound address while listening, else null. */
   address(): AddressInfo | null;
+  /** The number of open sessions, as `net.Server#getConnections`. */
   getConnections(cb: (err: Error | null, count: number) => void): this;
+  /** Keeps the process alive while listening or while sessions are open (the default). */
   ref(): this;
+  /** Lets the process exit even though the server listens. */
   unref(): this;
   on(event: 'listening' | 'close', listener: () => void): this;
   on(event: 'connection', listener: (sock: SessionSocket, session: Session) => void): this;
@@ -310,77 +460,119 @@ export declare class RtmpServer extends EventEmitter {
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
+/** node-rtmpapi's logger: `log(...)` prints `new Date, raddr, '>', ...args` while debugging is on. */
 export interface Logger {
+  /** Prints `new Date, raddr, '>', ...args` while debugging is on. */
   log(...args: unknown[]): void;
+  /** Turns debugging on or off. */
   debug(level: boolean | number): void;
+  /** Sets the address printed on each line. */
   raddr(addr: string): void;
 }
 
+/** node-rtmpapi's byte read-queue: `Q(len, cb)` queues an in-order read of `len` bytes (0: call `cb` in order with no data; negative: as soon as any byte is there). Memory is what is buffered, bounded. */
 export interface ReadQueue {
   (len: number, cb: (data?: Buffer) => void): void;
+  /** Bytes received so far. */
   recvBytes: number;
+  /** Bytes acknowledged so far. */
   ackBytes: number;
+  /** node-rtmpapi's field, kept. */
   chunkSize: number;
+  /** Receives whatever is buffered once no queued read is waiting. */
   defaultCb: ((data: Buffer) => void) | null;
+  /** Bytes buffered and not yet read. */
   getBufLen(): number;
+  /** Takes `n` bytes if that many are buffered, else null. */
   read(n: number): Buffer | null;
+  /** Serves the queued reads that can be served now. */
   tryRead(): void;
+  /** Appends bytes (what the socket's 'data' handler does); past the limit the socket is destroyed with ERR_RTMP_LIMIT. */
   push(data: Buffer): void;
 }
 
+/** A logger that prints while `debug` is truthy (or `NODE_DEBUG=rtmpapi` is set), each line tagged with `remoteAddr`. */
 export declare function log(debug?: boolean, remoteAddr?: string): Logger;
+/** node-rtmpapi's server factory. */
 export declare function rtmpServer(): {
+  /** A server calling `cb` for each accepted connection, with the session as `this` and argument, as soon as it is accepted. */
   createServer(cb?: (this: Session, session: Session) => void, options?: ServerOptions): RtmpServer;
 };
+/** Runs an RTMP session over a connected stream (a `net.Socket`, a TLS socket, any Duplex) with the native core: the handshake as client (`isClient` truthy) or server, then `cb` with the session as `this` and argument. */
 export declare function rtmpSession(
   sock: Duplex,
   isClient: boolean | number,
   cb?: (this: Session, session: Session) => void,
 ): Session;
+/** The byte read-queue over a socket's 'data'. */
 export declare function rtmpQueue(sock: Duplex): ReadQueue;
+/** The message reader of a session past its handshake, reading chunk-layer bytes from `opt.Q` (or `opt.sock`); its session is `reader.session`. */
 export declare function rtmpMessage(opt: { Q?: ReadQueue; sock: Duplex; debug?: boolean; isClient?: boolean }): MessageReader;
+/** node-rtmpapi's chunk reader: the same reader as `rtmpMessage`; `read(cb)` yields the chunk object of each completed message. */
 export declare function rtmpChunk(opt: { Q?: ReadQueue; sock: Duplex; debug?: boolean; isClient?: boolean }): MessageReader;
 
 /** AMF helpers with node-amfutils' names. */
 export declare const amf: {
+  /** Encodes values one after another as AMF0. */
   amf0Encode(values: AmfValue[]): Buffer;
+  /** Encodes one value as AMF0. */
   amf0EncodeOne(value: AmfValue): Buffer;
+  /** Decodes every AMF0 value of `buf`; throws ERR_RTMP_AMF on malformed input. */
   amf0Decode(buf: Buffer): AmfValue[];
+  /** Decodes the first AMF0 value and the bytes it took. */
   amf0DecodeOne(buf: Buffer): { len: number; value: AmfValue };
   /** AMF3: integers within 29 bits as Integer, Buffers as ByteArray, Dates as Date; vectors decode to Arrays, a Dictionary to an Array of [key, value]. */
   amf3Encode(values: unknown[]): Buffer;
+  /** Encodes one value as AMF3. */
   amf3EncodeOne(value: unknown): Buffer;
+  /** Decodes every AMF3 value of `buf` (one set of reference tables). */
   amf3Decode(buf: Buffer): unknown[];
+  /** Decodes the first AMF3 value and the bytes it took. */
   amf3DecodeOne(buf: Buffer): { len: number; value: unknown };
+  /** Encodes a command: `cmd`, then its named fields in protocol order. */
   encodeAmf0Cmd(cmd: Command): Buffer;
+  /** Decodes a type-20 payload into a command with its named fields. */
   decodeAmf0Cmd(buf: Buffer): Command;
+  /** Encodes a type-17 payload (a format byte, then the AMF0 command). */
   encodeAmf3Cmd(cmd: Command): Buffer;
+  /** Decodes a type-17 payload (its format byte skipped). */
   decodeAmf3Cmd(buf: Buffer): Command;
+  /** Decodes a type-18 data payload. */
   decodeAmf0Data(buf: Buffer): DataMessage;
+  /** Decodes a type-15 data payload (its format byte skipped). */
   decodeAmf3Data(buf: Buffer): DataMessage;
+  /** node-amfutils' classification of a value: 'null', 'undefined', 'integer', 'double', 'true', 'false', 'string', 'sarray' (an Array marked strict), 'array' or 'object'. */
   amfType(value: AmfValue): string;
   /** Shared object messages (RTMP 1.0 §7.1.3): type 19, or 16 (AMF3, a leading format byte). */
   decodeSharedObject(type: 16 | 19, buf: Buffer): SharedObjectMessage;
+  /** Encodes a shared object message (type 19, or 16 with `amf3`). */
   encodeSharedObject(msg: SharedObjectMessage, amf3?: boolean): Buffer;
 };
 
 /** A shared object message: event types 1 use, 2 release, 3 requestChange, 4 change,
  * 5 success, 6 sendMessage, 7 status, 8 clear, 9 remove, 10 requestRemove, 11 useSuccess. */
 export interface SharedObjectMessage {
+  /** The shared object name. */
   name: string;
+  /** The version the events apply to. */
   version?: number;
+  /** Whether the object is persistent. */
   persistent?: boolean;
+  /** The events, in order: `data` for change/useSuccess-style events, `name` for remove/status, `values` for sendMessage. */
   events: { type: number; typeText?: string; name?: string; data?: Record<string, AmfValue>; values?: AmfValue[] }[];
 }
 
 /** The parts of rtmp://host[:port]/app[/instance]/stream. */
 export interface RtmpUrl {
+  /** Host name or IP (IPv6 without brackets). */
   host: string;
+  /** Port (default 1935). */
   port: number;
   /** Every path segment but the last. */
   app: string;
   /** The last path segment, with its query string. */
   stream: string;
+  /** The connect `tcUrl`: rtmp://host[:port]/app. */
   tcUrl: string;
 }
 
@@ -389,8 +581,11 @@ export declare function parseRtmpUrl(url: string): RtmpUrl;
 
 /** An onStatus/_result info object. */
 export interface StatusInfo {
+  /** 'status', 'warning' or 'error'. */
   level?: string;
+  /** e.g. 'NetStream.Publish.Start', 'NetStream.Play.UnpublishNotify'. */
   code: string;
+  /** Human-readable text. */
   description?: string;
   [key: string]: AmfValue;
 }
@@ -402,20 +597,39 @@ export interface StatusInfo {
  * ERR_RTMP_SOCKET) and an `info` when the server sent one. Its socket runs natively.
  */
 export declare class RtmpClient extends EventEmitter {
+  /** The session once connected. */
   session: Session | null;
   /** The message stream id createStream returned. */
   streamId: number;
+  /** The URL given to `connect`, split. */
   url?: RtmpUrl;
+  /** Connects to the server and application of `url` (its stream part is kept for publish/play); resolves the connect `_result` info. `timeoutMs` (default 10000) bounds the TCP connect, the handshake and the reply. */
   connect(url: string, options?: { timeoutMs?: number; flashVer?: string }): Promise<StatusInfo>;
   /** releaseStream, FCPublish, createStream, publish; resolves on NetStream.Publish.Start. */
   publish(name?: string, type?: 'live' | 'record' | 'append'): Promise<StatusInfo>;
-  /** createStream, play; resolves on NetStream.Play.Start. */
-  play(name?: string, options?: { start?: number }): Promise<StatusInfo>;
+  /**
+   * createStream, then play; resolves on NetStream.Play.Start, rejects with ERR_RTMP_PLAY on an
+   * error status. `start`: -2 live or recorded (default), -1 live only, >= 0 a recording
+   * from that ms. With `relayTo`, the media goes natively to that LiveStream's players
+   * (the client's session becomes its publisher before `play` is sent) instead of the
+   * 'audio'/'video'/'data' events: an origin/edge pull.
+   */
+  play(name?: string, options?: { start?: number; relayTo?: LiveStream }): Promise<StatusInfo>;
+  /** Sends audio on the published stream; false past the high-water mark. */
   sendAudio(data: Buffer | Uint8Array, timestamp: number): boolean;
+  /** Sends video on the published stream. */
   sendVideo(data: Buffer | Uint8Array, timestamp: number): boolean;
+  /** Sends a data message (AMF0 bytes, or values) on the published stream. */
   sendData(data: Buffer | AmfValue[], timestamp?: number): boolean;
+  /**
+   * Sends an FLV tag (from readFlv) on the published stream by its type: audio (8),
+   * video (9) or script data (18, sent as `@setDataFrame` + payload). Throws a
+   * RangeError for other types. Returns false past the high-water mark.
+   */
+  sendTag(tag: Pick<FlvTag, 'type' | 'timestamp' | 'data'>): boolean;
   /** Resolves once what was sent has been written to the socket. */
   drain(): Promise<void>;
+  /** Ends the stream (deleteStream) and the connection; resolves once closed. */
   close(): Promise<void>;
   on(event: 'audio' | 'video', listener: (data: Buffer, timestamp: number) => void): this;
   on(event: 'data', listener: (msg: DataMessage, data: Buffer, timestamp: number) => void): this;
@@ -430,33 +644,47 @@ export declare class RtmpClient extends EventEmitter {
 export interface FlvTag {
   /** 8 audio, 9 video, 18 script data. */
   type: number;
+  /** ms (TimestampExtended as bits 24..31). */
   timestamp: number;
+  /** Payload bytes. */
   size: number;
+  /** The payload (a view into the input, no copy). */
   data: Buffer;
+  /** Byte offset of the tag header in the input. */
   offset: number;
 }
 
 /** Reads an FLV file or buffer into its tags; throws (code ERR_FLV_FORMAT) on a malformed file. */
 export declare function readFlv(bufferOrPath: Buffer | Uint8Array | string): {
+  /** FLV version (1). */
   version: number;
+  /** The header's audio flag. */
   hasAudio: boolean;
+  /** The header's video flag. */
   hasVideo: boolean;
+  /** Every tag, in file order. */
   tags: FlvTag[];
 };
 
 /** Writes received messages into an FLV file (header, tags, PreviousTagSize fields). */
 export declare class FlvWriter {
+  /** Creates (or truncates) `path` and writes the FLV header with the given flags (both true by default). */
   constructor(path: string, options?: { hasAudio?: boolean; hasVideo?: boolean });
+  /** Bytes written so far. */
   readonly bytes: number;
+  /** Tags written so far. */
   readonly tags: number;
   /** Appends a message; `@setDataFrame` data messages are written as `onMetaData`. */
   write(type: number, timestamp: number, data: Buffer): void;
+  /** Closes the file; later writes throw ERR_FLV_CLOSED. */
   close(): void;
 }
 
 /** Enhanced RTMP v2 negotiation helpers. */
 export declare const enhanced: {
+  /** Bits of a FourCcInfoMap value: what a peer can do with a codec. */
   FOURCC_CAN: { decode: number; encode: number; forward: number };
+  /** Bits of `capsEx`: the extended capabilities. */
   CAPS_EX: { reconnect: number; multitrack: number; modEx: number; timestampNanoOffset: number };
   /** Reads fourCcList, videoFourCcInfoMap, audioFourCcInfoMap and capsEx of a connect command object. */
   readConnectCaps(cmdObj?: Record<string, unknown>): {

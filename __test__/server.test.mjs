@@ -62,6 +62,25 @@ test('a listen error is emitted, not thrown', async () => {
   await closeServer(server);
 });
 
+test('two servers with reusePort listen on one port and both accept sessions', { skip: process.platform === 'win32' && 'no SO_REUSEPORT' }, async () => {
+  const accepted = [0, 0];
+  const first = await startServer(() => { accepted[0]++; }, { reusePort: true });
+  const second = rtmpApi.rtmpServer().createServer(() => { accepted[1]++; }, { reusePort: true });
+  second.listen(first.port, '127.0.0.1');
+  await once(second, 'listening');
+  assert.equal(second.address().port, first.port);
+  // Linux hashes each connection's 4-tuple onto one of the sockets: with 32
+  // connections both get some unless the odds of 2^-31 strike.
+  for (let i = 0; i < 32; i++) {
+    const { sock } = await connectClient(first.port);
+    sock.destroy();
+  }
+  for (let i = 0; i < 100 && accepted[0] + accepted[1] < 32; i++) await new Promise((r) => setTimeout(r, 20));
+  if (process.platform === 'linux') assert.ok(accepted[0] > 0 && accepted[1] > 0, `sessions per server: ${accepted}`);
+  assert.equal(accepted[0] + accepted[1], 32);
+  await Promise.all([closeServer(first.server), closeServer(second)]);
+});
+
 test('a message from a client reaches cb then the handler with every chunk field', async () => {
   const seen = [];
   let sessionThis;
@@ -98,6 +117,26 @@ test('a message from a client reaches cb then the handler with every chunk field
   assert.equal(typeof sessionThis.getTs(), 'number');
   assert.equal(sessionThis.sock.remoteAddress, '127.0.0.1');
   assert.equal(sessionThis.sock.remotePort, sock.localPort);
+  sock.destroy();
+  await closeServer(server);
+});
+
+test('the message events reach an app that registered no msg.loop, and a later loop gets only what came after', async () => {
+  const events = [];
+  let serverSession;
+  const { server, port } = await startServer((session) => {
+    serverSession = session;
+    session.on('command', (cmd, chunk) => events.push([cmd.cmd, chunk.chunk.msgTypeText]));
+    session.on('audio', (_header, chunk) => events.push(['audio', chunk.chunk.timestamp]));
+  });
+  const { session: client, sock } = await connectClient(port);
+  client.sendCommand({ cmd: 'connect', transId: 1, cmdObj: { app: 'live' } });
+  client.sendAudio(Buffer.from([0xaf, 1, 9]), 40);
+  for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(events, [['connect', 'amf0cmd'], ['audio', 40]]);
+  const looped = new Promise((resolve) => serverSession.msg.loop(null, { audio: (c) => resolve(c.chunk.timestamp) }));
+  client.sendAudio(Buffer.from([0xaf, 1, 9]), 80);
+  assert.equal(await looped, 80, 'the loop starts with the next message, not the ones the events had');
   sock.destroy();
   await closeServer(server);
 });

@@ -12,7 +12,6 @@
 
 const { parseArgs } = require('node:util');
 const { RtmpClient, readFlv, FlvWriter, parseRtmpUrl } = require('..');
-const { SET_DATA_FRAME } = require('../lib/flv.js');
 
 const EXIT = { ok: 0, usage: 1, connection: 2, refused: 3, file: 4 };
 const USAGE = `usage:
@@ -80,10 +79,7 @@ async function publish(file, url, { fast }) {
         const wait = started + at - Date.now();
         if (wait > 0) await sleep(wait);
       }
-      let ok;
-      if (tag.type === 8) ok = client.sendAudio(tag.data, tag.timestamp);
-      else if (tag.type === 9) ok = client.sendVideo(tag.data, tag.timestamp);
-      else ok = client.sendData(Buffer.concat([SET_DATA_FRAME, tag.data]), tag.timestamp);
+      const ok = client.sendTag(tag);
       meter.add(tag.size, at);
       if (!ok) await client.drain();
     }

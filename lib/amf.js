@@ -5,6 +5,10 @@
 const native = require('../binding.js');
 const { fromNative } = require('./errors.js');
 
+/**
+ * The native codecs, under node-amfutils' names (their types and docs: index.d.ts,
+ * `amf`). Each rethrows a native error as an Error with its code (ERR_RTMP_AMF).
+ */
 const NAMES = [
   'amf0Encode',
   'amf0EncodeOne',

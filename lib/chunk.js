@@ -9,6 +9,11 @@ const amf = require('./amf.js');
 const CONTROL_CSID = 2;
 const AMF0_COMMAND = 20;
 
+/**
+ * One per chunk stream id of a session, reused for every message on it: `chunk` is the
+ * message just completed, the methods send on the session. Sends return false past the
+ * send high-water mark, like `socket.write`.
+ */
 class ChunkObject {
   /**
    * @param {import('./session.js').Session} session
@@ -100,14 +105,17 @@ class ChunkObject {
     return this.rtmpMsgSend({ ...msg, timestamp: ts ?? msg.timestamp });
   }
 
+  /** As rtmpMsg0Send. */
   rtmpMsg1Send(msg, ts) {
     return this.rtmpMsg0Send(msg, ts);
   }
 
+  /** As rtmpMsg0Send. */
   rtmpMsg2Send(msg, ts) {
     return this.rtmpMsg0Send(msg, ts);
   }
 
+  /** As rtmpMsg0Send. */
   rtmpMsg3Send(msg, ts) {
     return this.rtmpMsg0Send(msg, ts);
   }

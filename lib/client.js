@@ -9,6 +9,7 @@ const { NativeClient } = require('../binding.js');
 const { nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY } = require('./server.js');
 const { fromNative, rtmpError } = require('./errors.js');
 const { nativeTlsOptions } = require('./tls.js');
+const { TAG_AUDIO, TAG_VIDEO, TAG_SCRIPT, SET_DATA_FRAME } = require('./flv.js');
 
 const DEFAULT_PORT = 1935;
 const DEFAULT_TLS_PORT = 443;
@@ -43,7 +44,13 @@ function parseRtmpUrl(url) {
   return { host, port, app, stream, tcUrl: `${u.protocol}//${u.host}/${app}`, secure };
 }
 
+/**
+ * An RTMP client: connect by URL, then publish or play. Events: 'audio' and 'video'
+ * (data, timestamp), 'data' (decoded, data, timestamp), 'status' (onStatus info),
+ * 'command', 'error', 'close'.
+ */
 class RtmpClient extends EventEmitter {
+  /** A client not yet connected; `connect(url)` opens the connection. */
   constructor() {
     super();
     this.session = null;
@@ -127,16 +134,27 @@ class RtmpClient extends EventEmitter {
 
   /**
    * Plays a stream; resolves on NetStream.Play.Start, rejects on an error status
-   * (code ERR_RTMP_PLAY). Media then arrives as 'audio', 'video' and 'data' events.
+   * (code ERR_RTMP_PLAY). Media then arrives as 'audio', 'video' and 'data' events,
+   * or, with `relayTo`, goes natively to that LiveStream's players: this client's
+   * session becomes the stream's publisher before `play` is sent, so the metadata and
+   * sequence headers the server sends first reach the stream too (an origin/edge pull).
    * @param {string} [name]
+   * @param {{ start?: number, relayTo?: import('./stream.js').LiveStream }} [options]
+   *   `start`: -2 live or recorded (default), -1 live only, >= 0 a recording from ms
    */
-  async play(name = this.url.stream, { start = -2 } = {}) {
+  async play(name = this.url.stream, { start = -2, relayTo } = {}) {
     await this._createStream();
+    if (relayTo) relayTo.setPublisher(this.session, this.streamId);
     const status = this._waitStatus(/^NetStream\.Play\.(Start|StreamNotFound|Failed)/);
     this.session.sendCommand({ cmd: 'play', transId: 0, cmdObj: null, streamName: name, start }, { msgStreamId: this.streamId, csid: STREAM_COMMAND_CSID });
-    const info = await status;
-    if (info.code !== 'NetStream.Play.Start') throw Object.assign(rtmpError('ERR_RTMP_PLAY', `play ${name}: ${info.code}`), { info });
-    return info;
+    try {
+      const info = await status;
+      if (info.code !== 'NetStream.Play.Start') throw Object.assign(rtmpError('ERR_RTMP_PLAY', `play ${name}: ${info.code}`), { info });
+      return info;
+    } catch (err) {
+      if (relayTo) relayTo.removePublisher(this.session);
+      throw err;
+    }
   }
 
   /** Sends audio on the published stream. Returns false past the high-water mark. */
@@ -152,6 +170,19 @@ class RtmpClient extends EventEmitter {
   /** Sends a data message (a Buffer of AMF0 or values) on the published stream. */
   sendData(data, timestamp = 0) {
     return this.session.sendData(data, timestamp, this.streamId);
+  }
+
+  /**
+   * Sends one FLV tag (from readFlv) on the published stream by its type: audio (8),
+   * video (9), or script data (18), which goes out as `@setDataFrame` + its payload
+   * the way encoders send onMetaData. Returns false past the high-water mark.
+   * @param {{ type: number, timestamp: number, data: Buffer }} tag
+   */
+  sendTag({ type, timestamp, data }) {
+    if (type === TAG_AUDIO) return this.sendAudio(data, timestamp);
+    if (type === TAG_VIDEO) return this.sendVideo(data, timestamp);
+    if (type === TAG_SCRIPT) return this.sendData(Buffer.concat([SET_DATA_FRAME, data]), timestamp);
+    throw new RangeError(`FLV tag type ${type} is not audio (8), video (9) or script data (18)`);
   }
 
   /** Resolves once what was queued has been written to the socket (or it closed). */
@@ -232,6 +263,7 @@ class RtmpClient extends EventEmitter {
   }
 }
 
+/** Rejects with ERR_RTMP_TIMEOUT (naming `what`) unless `promise` settles within `ms`. */
 function withTimeout(promise, ms, what) {
   let timer;
   const timeout = new Promise((_, reject) => {

@@ -2,6 +2,7 @@
 
 // rtmpServer().createServer(cb): a net.Server-like object over the native listener.
 
+const cluster = require('node:cluster');
 const { EventEmitter } = require('node:events');
 const { NativeServer } = require('../binding.js');
 const { Session } = require('./session.js');
@@ -17,6 +18,7 @@ const EVENT_READY = 3;
  * The `sock` of a natively driven session: what apps use of a net.Socket.
  */
 class SessionSocket extends EventEmitter {
+  /** @param {object} native - the NativeSession handle */
   constructor(native) {
     super();
     Object.defineProperty(this, 'native', { value: native, enumerable: false });
@@ -47,22 +49,27 @@ class SessionSocket extends EventEmitter {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (idle limits are the server's `idleTimeoutMs`). */
   setTimeout() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (the native socket always sets TCP_NODELAY). */
   setNoDelay() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op. */
   setKeepAlive() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (the server's ref/unref decides). */
   ref() {
     return this;
   }
 
+  /** net.Socket's, for apps that call it: a no-op (the server's ref/unref decides). */
   unref() {
     return this;
   }
@@ -110,10 +117,26 @@ function listenArgs(args) {
   return { port, host, cb };
 }
 
+/**
+ * The options the native server gets: `reusePort` defaults to true in a node:cluster
+ * worker, so that every worker can listen on the app's port (the native listener does
+ * not go through cluster's handle sharing). Windows has no SO_REUSEPORT.
+ * @param {import('../index.js').ServerOptions} [options]
+ */
+function nativeServerOptions(options = {}) {
+  if (options.reusePort !== undefined) return options;
+  return { ...options, reusePort: cluster.isWorker && process.platform !== 'win32' };
+}
+
+/**
+ * A net.Server-like RTMP server over the native listener. Events: 'listening',
+ * 'connection' (sock, session), 'error', 'close', 'clientError' (err, session).
+ */
 class RtmpServer extends EventEmitter {
   /**
    * @param {(this: Session, session: Session) => void} [onSession]
-   * @param {object} [options] - limits, see README; `tls: { cert, key }` for RTMPS
+   * @param {import('../index.js').ServerOptions} [options] - limits, see README;
+   *   `tls: { cert, key }` for RTMPS
    */
   constructor(onSession, options = {}) {
     super();
@@ -121,7 +144,7 @@ class RtmpServer extends EventEmitter {
     const { tls, ...limits } = options;
     const tlsOptions = nativeTlsOptions(tls, 'server');
     try {
-      this._native = new NativeServer((...args) => this._onNativeEvent(...args), limits, tlsOptions);
+      this._native = new NativeServer((...args) => this._onNativeEvent(...args), nativeServerOptions(limits), tlsOptions);
     } catch (err) {
       throw fromNative(err);
     }
@@ -192,12 +215,14 @@ class RtmpServer extends EventEmitter {
     return this;
   }
 
+  /** Keeps the process alive while listening or while sessions are open (the default). */
   ref() {
     this._refed = true;
     this._updateRef();
     return this;
   }
 
+  /** Lets the process exit even though the server listens. */
   unref() {
     this._refed = false;
     this._updateRef();

@@ -19,6 +19,8 @@ const META_FIELDS = 7;
 
 /** Modern event names per message type. */
 const EVENT_BY_TYPE = { 8: 'audio', 9: 'video', 15: 'data', 18: 'data', 17: 'command', 20: 'command' };
+/** Every event a received message is emitted as. */
+const MESSAGE_EVENTS = ['message', ...new Set(Object.values(EVENT_BY_TYPE))];
 
 /** Chunk streams media goes out on (the same as the native relay's). */
 const AUDIO_CSID = 4;
@@ -38,6 +40,7 @@ const MAX_UNREAD = 10000;
  * node-rtmpapi's message reader.
  */
 class MessageReader {
+  /** @param {Session} session */
   constructor(session) {
     this.session = session;
     this.readers = [];
@@ -69,8 +72,13 @@ class MessageReader {
     while (this.unread.length && this.readers.length) this._dispatch(this.unread.shift());
   }
 
+  /**
+   * Dispatches a message now, or keeps it for a `read`/`loop` to come. An app that
+   * listens for the message events ('message', 'command', ...) gets them at once,
+   * with or without a reader.
+   */
   _deliver(message) {
-    if (this.readers.length === 0) {
+    if (this.readers.length === 0 && !this.session._listensForMessages()) {
       if (this.unread.length >= MAX_UNREAD) this.unread.shift();
       this.unread.push(message);
       return;
@@ -80,14 +88,19 @@ class MessageReader {
 
   _dispatch(message) {
     const reader = this.readers[0];
-    if (reader.once) this.readers.shift();
+    if (reader && reader.once) this.readers.shift();
     const chunkObj = this.session._fill(message);
-    if (!chunkObj) return;
+    if (!chunkObj || !reader) return;
     this.session._call(reader.cb, chunkObj);
     this.session._call(reader.handlers[chunkObj.chunk.msgTypeText], chunkObj);
   }
 }
 
+/**
+ * One RTMP session: node-rtmpapi's fields (`msg`, `sock`, `Q`, `isClient`, `getTs()`,
+ * `log`), the send methods, and the events 'message', 'command', 'audio', 'video',
+ * 'data', 'error', 'close'.
+ */
 class Session extends EventEmitter {
   /**
    * @param {object} transport - `{ native, flush(), sock }`
@@ -254,6 +267,11 @@ class Session extends EventEmitter {
     const ok = this._send(fn);
     if (!this.closed) Object.assign(this.chunkSize, this._transport.native.chunkSizes());
     return ok;
+  }
+
+  /** Whether the app listens for received messages as events. */
+  _listensForMessages() {
+    return MESSAGE_EVENTS.some((name) => this.listenerCount(name) > 0);
   }
 
   /** Delivers a native batch: one Buffer of payloads, 7 u32 per message. */

@@ -6,6 +6,10 @@
 const { EventEmitter } = require('node:events');
 const { NativeStream } = require('../binding.js');
 
+/**
+ * Events: 'publish' (session, msgStreamId) and 'unpublish' (session) as the publisher
+ * comes and goes; 'play' (session, msgStreamId) and 'stop' (session) as players do.
+ */
 class LiveStream extends EventEmitter {
   /**
    * @param {string} [name]
@@ -36,7 +40,7 @@ class LiveStream extends EventEmitter {
     this.publisher = session;
     session._transport.native.publish(this._native, msgStreamId >>> 0, emit);
     session.once('close', () => this.removePublisher(session));
-    this.emit('publish', session);
+    this.emit('publish', session, msgStreamId);
   }
 
   /** Ends the current publication: caches are cleared; players stay for the next one. */
@@ -56,12 +60,14 @@ class LiveStream extends EventEmitter {
     this._native.addPlayer(session._transport.native, msgStreamId >>> 0);
     this.players.set(session, msgStreamId);
     session.once('close', () => this.removePlayer(session));
+    this.emit('play', session, msgStreamId);
   }
 
   /** Stops relaying to a player. */
   removePlayer(session) {
     if (!this.players.delete(session)) return;
     this._native.removePlayer(session._transport.native);
+    this.emit('stop', session);
   }
 
   /** `{ players, messages, gopMessages, gopBytes }` */

@@ -61,7 +61,7 @@ const server = rtmpServer().createServer(function (this: Session, session: Sessi
   void ok;
   const q: number = session.queuedBytes + session.dropped.video;
   void q;
-}, { handshakeTimeoutMs: 5000, maxMessageSize: 1 << 20, sendQueueLimit: 1 << 22 });
+}, { handshakeTimeoutMs: 5000, maxMessageSize: 1 << 20, sendQueueLimit: 1 << 22, reusePort: true });
 
 server.on('clientError', (err, session) => void [err.code, session.sock.remoteAddress]);
 server.listen(0, '127.0.0.1', () => {
@@ -96,6 +96,7 @@ async function client(): Promise<void> {
   await c.publish('key');
   for (const tag of readFlv('in.flv').tags) {
     if (tag.type === 9) c.sendVideo(tag.data, tag.timestamp);
+    else if (!c.sendTag(tag)) await c.drain();
   }
   await c.drain();
   await c.close();
@@ -103,5 +104,15 @@ async function client(): Promise<void> {
   c.on('video', (data, ts) => w.write(9, ts, data));
   c.on('status', (i) => void i.code);
   w.close();
+
+  // Origin/edge: a pulled stream relayed natively to a LiveStream's players.
+  const pulled = new LiveStream('live/far');
+  pulled.on('publish', (publisher: Session, msgStreamId: number) => void [publisher.closed, msgStreamId]);
+  pulled.on('play', (player: Session, msgStreamId: number) => void [player, msgStreamId]);
+  pulled.on('stop', (player: Session) => void [player, pulled.players.size]);
+  const edge = new RtmpClient();
+  await edge.connect('rtmp://origin.example.com/live/far');
+  const started = await edge.play(undefined, { start: -1, relayTo: pulled });
+  void started.code;
 }
 void client;

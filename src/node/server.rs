@@ -130,6 +130,9 @@ pub struct ServerOptions {
     pub send_high_water: Option<u32>,
     pub max_send_buffer: Option<u32>,
     pub send_queue_limit: Option<u32>,
+    /// Listen with SO_REUSEPORT so other processes can listen on the same port (the JS
+    /// face turns it on in node:cluster workers).
+    pub reuse_port: Option<bool>,
 }
 
 impl ServerOptions {
@@ -168,6 +171,7 @@ impl ServerOptions {
             send_queue_limit: self
                 .send_queue_limit
                 .map_or(d.send_queue_limit, |v| v as usize),
+            reuse_port: self.reuse_port.unwrap_or(d.reuse_port),
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct ServerConfig {
     /// Bytes queued for a peer after which relayed media is dropped (video until the
     /// next keyframe first, audio past twice this).
     pub send_queue_limit: usize,
+    /// Listen with `SO_REUSEPORT`, sharing the port with other processes that do too
+    /// (node:cluster workers); the kernel spreads connections across them.
+    pub reuse_port: bool,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +44,7 @@ impl Default for ServerConfig {
             send_high_water: 1024 * 1024,
             max_send_buffer: 64 * 1024 * 1024,
             send_queue_limit: 4 * 1024 * 1024,
+            reuse_port: false,
         }
     }
 }

@@ -5,6 +5,7 @@ mod batch;
 mod config;
 mod connection;
 mod error;
+mod listener;
 mod relay;
 mod server;
 mod tls;

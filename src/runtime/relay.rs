@@ -23,6 +23,10 @@ pub const VIDEO_CSID: u32 = 6;
 /// get the rest (`onMetaData`, {...}).
 const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
 
+/// `onMetaData` as an AMF0 string: metadata as servers send it to their players, so as
+/// a stream pulled from another server (origin/edge) publishes it.
+const ON_META_DATA: &[u8] = b"\x02\x00\x0aonMetaData";
+
 /// Where a connection's published messages go.
 pub struct Publishing {
     pub hub: Arc<Hub>,
@@ -164,7 +168,8 @@ impl Hub {
             (type_id::AUDIO, MediaRole::Config) => state.audio_config = Some(item.clone()),
             (type_id::VIDEO | type_id::AUDIO, _) => {}
             _ => {
-                if msg.payload.starts_with(SET_DATA_FRAME) {
+                if msg.payload.starts_with(SET_DATA_FRAME) || msg.payload.starts_with(ON_META_DATA)
+                {
                     state.metadata = Some(item.clone());
                 }
                 return;

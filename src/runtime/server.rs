@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::connection::serve;
+use super::listener::listen_socket;
 use super::transport::Transport;
 use super::{tokio_handle, EventSink, RuntimeError, ServerConfig, TlsClient, TlsServer};
 use crate::proto::handshake::Role;
@@ -78,7 +79,7 @@ pub fn bind(
     sink: Arc<dyn EventSink>,
 ) -> Result<ServerHandle, RuntimeError> {
     let rt = tokio_handle()?;
-    let std_listener = std::net::TcpListener::bind(addr)?;
+    let std_listener = listen_socket(addr, config.reuse_port)?;
     std_listener.set_nonblocking(true)?;
     let local_addr = std_listener.local_addr()?;
     let listener = {
