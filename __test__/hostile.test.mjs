@@ -1,5 +1,6 @@
 // Hostile peers on raw sockets while an honest FFmpeg publish runs on the same server:
-// each attack ends only its own session with a clear error; the publish arrives whole.
+// each attack ends only its own session with a clear error, memory stays bounded, and
+// the publish arrives whole.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +107,17 @@ test('attacks end only their own session while an honest FFmpeg publish arrives 
   t.after(() => server.close());
   const publishing = publish(`rtmp://127.0.0.1:${server.port}/live/honest`, flv, { realtime: true, timeoutMs: 30000 });
   const outcomes = {};
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 20);
+  // A wrong version byte (6: RTMPE, which the package does not speak) instead of 3.
+  const wrongVersion = net.connect(server.port, '127.0.0.1');
+  wrongVersion.on('error', () => {});
+  wrongVersion.resume();
+  wrongVersion.write(Buffer.concat([Buffer.from([6]), Buffer.alloc(1536)]));
+  const wrongVersionClosed = once(wrongVersion, 'close');
   await Promise.all(Object.entries(attacks).map(async ([name, build]) => {
     const sock = await handshaken(server.port);
     const closed = new Promise((resolve) => sock.on('close', resolve));
@@ -116,10 +128,15 @@ test('attacks end only their own session while an honest FFmpeg publish arrives 
     clearTimeout(timer);
     outcomes[name] = true;
   }));
+  await wrongVersionClosed;
   assert.equal(Object.keys(outcomes).length, Object.keys(attacks).length);
   const codes = new Set(server.errors.map((e) => e.code));
-  for (const code of ['ERR_RTMP_CHUNK', 'ERR_RTMP_LIMIT', 'ERR_RTMP_AMF']) assert.ok(codes.has(code), `an attack ended with ${code}: ${[...codes]}`);
+  for (const code of ['ERR_RTMP_HANDSHAKE', 'ERR_RTMP_CHUNK', 'ERR_RTMP_LIMIT', 'ERR_RTMP_AMF']) assert.ok(codes.has(code), `an attack ended with ${code}: ${[...codes]}`);
   const r = await publishing;
+  clearInterval(sampler);
+  // What the attacks declared (2000 × 16 MiB, a 2 GiB chunk) was never allocated.
+  const grewMb = (rssPeak - rssBefore) / 2 ** 20;
+  assert.ok(grewMb < 200, `the server process grew by ${grewMb.toFixed(0)} MB under attack`);
   assert.equal(r.code, 0, r.stderr);
   const honest = server.messages.find((m) => m.type === 'amf0cmd' && m.msg.cmd === 'publish').peer;
   const { tags } = readFlv(flv);

@@ -297,3 +297,49 @@ test('session stats count bytes and messages both ways and a ping gives the RTT'
   assert.ok(s.kbpsIn > 0 && s.uptimeMs >= 0);
   sock.destroy();
 });
+
+test('a panic in a native call is a JS Error; one in a connection task ends only its session', async (t) => {
+  const sessions = [];
+  const { server, port } = await startServer((session) => sessions.push(session));
+  t.after(() => server.close());
+  const doomed = await connectClient(port);
+  const healthy = await connectClient(port);
+  while (sessions.length < 2) await new Promise((r) => setTimeout(r, 10));
+  const [victim, survivor] = sessions;
+  // In the call itself: catch_unwind turns the panic into an exception, Node goes on.
+  assert.throws(() => victim._transport.native.__injectPanic(false), /panic/);
+  // In the connection's task: that session gets ERR_RTMP_INTERNAL and closes.
+  const failed = once(victim, 'error');
+  const doomedClosed = once(doomed.sock, 'close');
+  doomed.sock.resume();
+  victim._transport.native.__injectPanic(true);
+  const [err] = await failed;
+  assert.equal(err.code, 'ERR_RTMP_INTERNAL');
+  await doomedClosed;
+  // The other session still carries messages both ways, and new sessions are accepted.
+  const echoed = new Promise((resolve) => healthy.session.msg.loop(null, { audio: (c) => resolve(c.chunk.data[0]) }));
+  survivor.msg.loop(null, { audio: (c) => c.rtmpMsgSend({ msgType: 8, data: Buffer.from([c.chunk.data[0] + 1]), msgStreamId: 1, streamId: 4, timestamp: 0 }) });
+  healthy.session.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.from([41]), msgStreamId: 1, timestamp: 0 });
+  assert.equal(await echoed, 42);
+  const again = await connectClient(port);
+  again.sock.destroy();
+  healthy.sock.destroy();
+});
+
+test('a peer that floods pings and never reads the answers is closed at maxSendBuffer', async (t) => {
+  let failed;
+  const error = new Promise((resolve) => {
+    failed = resolve;
+  });
+  const { server, port } = await startServer((session) => session.on('error', failed), { maxSendBuffer: 256 * 1024 });
+  t.after(() => server.close());
+  const { sock } = await connectClient(port);
+  sock.pause(); // never read what the server answers
+  const ping = Buffer.from([0x02, 0, 0, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0]);
+  const flood = Buffer.concat(Array.from({ length: 8192 }, () => ping));
+  for (let i = 0; i < 64 && !sock.destroyed; i++) sock.write(flood); // ~9 MB of pings
+  const err = await error;
+  assert.equal(err.code, 'ERR_RTMP_LIMIT');
+  assert.match(err.message, /send buffer/);
+  sock.destroy();
+});

@@ -558,4 +558,15 @@ impl NativeSession {
             Backend::Detached(d) => d.closed = true,
         }
     }
+
+    /// Fault injection for tests of panic containment: panics in this call (`inTask`
+    /// false; catch_unwind makes it a JS Error) or in the connection's reader task
+    /// (the session ends with ERR_RTMP_INTERNAL). Not part of the public API.
+    #[napi(catch_unwind, js_name = "__injectPanic")]
+    pub fn inject_panic(&self, in_task: bool) {
+        match (&self.backend, in_task) {
+            (Backend::Connection(c), true) => c.inject_panic(),
+            _ => panic!("injected panic in a native call"),
+        }
+    }
 }

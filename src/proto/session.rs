@@ -401,6 +401,51 @@ mod tests {
     }
 
     #[test]
+    fn acknowledgements_keep_counting_past_4_gib_received() {
+        // 4.3 GiB really pass through the core: 1 MiB messages in 64 KiB chunks.
+        let mut pair = Pair::new();
+        let window = 256 << 20;
+        pair.client
+            .send_control(ControlMessage::WindowAckSize(window))
+            .unwrap();
+        pair.client
+            .send_control(ControlMessage::SetChunkSize(64 << 10))
+            .unwrap();
+        let h = OutgoingHeader {
+            csid: 6,
+            timestamp: 0,
+            type_id: 9,
+            stream_id: 1,
+        };
+        let payload = vec![0u8; 1 << 20];
+        let mut acks = Vec::new();
+        for _ in 0..4400 {
+            pair.client.send(&h, &payload);
+            let (client_events, _) = pair.exchange();
+            acks.extend(client_events.iter().filter_map(|e| match e {
+                Event::Message(m) if m.type_id == 3 => Some(u32::from_be_bytes([
+                    m.payload[0],
+                    m.payload[1],
+                    m.payload[2],
+                    m.payload[3],
+                ])),
+                _ => None,
+            }));
+        }
+        assert!(pair.server.counters().bytes_in > 1 << 32);
+        assert_eq!(acks.len(), 17, "one Acknowledgement per 256 MiB window");
+        // Each ack is one window (and at most one message) after the last, modulo 2^32.
+        for w in acks.windows(2) {
+            let step = w[1].wrapping_sub(w[0]);
+            assert!((window..window + (2 << 20)).contains(&step), "{w:?}");
+        }
+        assert!(
+            acks.windows(2).any(|w| w[1] < w[0]),
+            "the sequence number wrapped"
+        );
+    }
+
+    #[test]
     fn a_stream_longer_than_2_pow_32_ms_keeps_its_timestamps_across_the_wrap() {
         // A virtual clock 49.7 days in: timestamps wrap from 0xFFFF_FFxx to small values.
         let mut pair = Pair::new();

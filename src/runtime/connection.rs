@@ -32,6 +32,9 @@ enum Shutdown {
     End,
     /// Close now, dropping what is queued.
     Destroy,
+    /// Fault injection: the reader task panics when it sees this, as a bug in the
+    /// core would make it (tests prove such a panic ends only its own session).
+    InjectedPanic,
 }
 
 /// The core session and the queue of what is waiting to be written, under one lock so
@@ -289,6 +292,32 @@ impl ConnectionHandle {
         self.shared.shutdown.send_replace(Shutdown::Destroy);
         self.shared.wake_writer.notify_one();
     }
+
+    /// Fault injection for tests: makes the connection's reader task panic.
+    pub fn inject_panic(&self) {
+        self.shared.shutdown.send_replace(Shutdown::InjectedPanic);
+    }
+}
+
+/// Ends the connection however [`run`] ends, unwinding from a panic included: the
+/// writer task stops (closing the socket) and a relay publication ends.
+struct CloseOnExit(ConnectionHandle);
+
+impl Drop for CloseOnExit {
+    fn drop(&mut self) {
+        self.0.destroy();
+        if let Some(hub) = self.0.unpublish() {
+            hub.publisher_left();
+        }
+    }
+}
+
+/// What the reader does once the app asked the connection to stop.
+fn stop_reading(state: Shutdown) -> Result<(), RuntimeError> {
+    if state == Shutdown::InjectedPanic {
+        panic!("injected panic in the connection's reader task");
+    }
+    Ok(())
 }
 
 /// Establishes a connection's transport (TCP connect, TLS handshake), runs the
@@ -352,6 +381,7 @@ async fn run(
         started: Instant::now(),
     });
     let handle = ConnectionHandle { shared };
+    let _close_on_exit = CloseOnExit(handle.clone());
     sink.connection(handle.clone());
     let (reader, writer) = stream.split();
     let mut writer_task = tokio::spawn(write_loop(writer, handle.clone()));
@@ -365,9 +395,6 @@ async fn run(
         Err(_) => handle.destroy(),
     }
     let write_result = flatten(writer_task.await);
-    if let Some(hub) = handle.unpublish() {
-        hub.publisher_left();
-    }
     read_result.and(write_result)
 }
 
@@ -408,7 +435,9 @@ async fn read_loop(
                 _ = idle_deadline, if idle.is_some() => {
                     return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
                 }
-                _ = shutdown.wait_for(|s| *s != Shutdown::Running) => return Ok(()),
+                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
+                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+                }
             }
         } else {
             let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
@@ -416,7 +445,9 @@ async fn read_loop(
                 r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
                     RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
                 })??,
-                _ = shutdown.wait_for(|s| *s != Shutdown::Running) => return Ok(()),
+                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
+                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+                }
             }
         };
         if read == 0 {
@@ -430,6 +461,14 @@ async fn read_loop(
                 if state.session.pending_output() > 0 {
                     state.flush();
                     handle.shared.wake_writer.notify_one();
+                    // Replies (acks, ping responses) to a peer that never reads.
+                    let queued = state.queue.queued_bytes();
+                    if queued > config.max_send_buffer {
+                        return Err(RuntimeError::SendBufferFull {
+                            queued,
+                            limit: config.max_send_buffer,
+                        });
+                    }
                 }
                 event?
             };

@@ -161,3 +161,33 @@ async fn junk_ends_only_its_session_with_a_handshake_error() {
     let (_stream, _client) = connect(server.local_addr().port()).await;
     assert_eq!(recorder.connections.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_panic_in_a_connection_task_ends_only_that_session_and_closes_its_socket() {
+    let (server, recorder) = start(ServerConfig::default());
+    let port = server.local_addr().port();
+    let (mut doomed, _) = connect(port).await;
+    let (mut healthy, mut client) = connect(port).await;
+    eventually(|| recorder.connections.lock().unwrap().len() == 2).await;
+    recorder.connections.lock().unwrap()[0].inject_panic();
+    eventually(|| !recorder.closed.lock().unwrap().is_empty()).await;
+    assert_eq!(
+        recorder.closed.lock().unwrap()[0].as_deref(),
+        Some("ERR_RTMP_INTERNAL")
+    );
+    // The panicking session's socket is closed: its writer task did not linger.
+    let read = tokio::time::timeout(Duration::from_secs(2), doomed.read(&mut [0u8; 64])).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+    // The other session goes on, and the server still accepts.
+    let header = OutgoingHeader {
+        csid: 6,
+        timestamp: 0,
+        type_id: 8,
+        stream_id: 1,
+    };
+    client.send(&header, &[0xaf, 1, 2]);
+    healthy.write_all(&client.take_output()).await.unwrap();
+    eventually(|| !recorder.batches.lock().unwrap().is_empty()).await;
+    let (_again, _) = connect(port).await;
+    eventually(|| recorder.connections.lock().unwrap().len() == 3).await;
+}
