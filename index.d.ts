@@ -422,6 +422,27 @@ export interface ServerOptions {
    * it where the OS lacks it makes `listen` emit an ERR_RTMP_SOCKET error.
    */
   reusePort?: boolean;
+  /** RTMPS: the server speaks RTMP over TLS with this certificate chain and key. */
+  tls?: TlsServerOptions;
+}
+
+/** PEM text or bytes, or several of them (as Node's tls module takes). */
+export type Pem = string | Buffer | Array<string | Buffer>;
+
+/** The certificate an RTMPS server presents. */
+export interface TlsServerOptions {
+  /** The certificate chain, leaf first, PEM. */
+  cert: Pem;
+  /** The private key of the leaf certificate, PEM (PKCS#8, PKCS#1 or SEC1). */
+  key: Pem;
+}
+
+/** What an RTMPS client trusts. */
+export interface TlsClientOptions {
+  /** Certificates to trust instead of Mozilla's roots, PEM. */
+  ca?: Pem;
+  /** false accepts any certificate (the handshake signatures are still checked). Default true. */
+  rejectUnauthorized?: boolean;
 }
 
 /** The bound address, as `net.Server#address()` reports it. */
@@ -438,6 +459,8 @@ export interface AddressInfo {
 export declare class RtmpServer extends EventEmitter {
   /** True between a successful listen and close. */
   listening: boolean;
+  /** Whether the server speaks RTMPS (it was created with `tls`). */
+  readonly secure: boolean;
   /** Binds and starts accepting, as `net.Server#listen` (no host: the IPv6 any-address, else IPv4); a bind failure is emitted as 'error' (ERR_RTMP_SOCKET), never thrown. */
   listen(port?: number, host?: string, callback?: () => void): this;
   listen(port: number, callback: () => void): this;
@@ -457,6 +480,8 @@ export declare class RtmpServer extends EventEmitter {
   on(event: 'error', listener: (err: RtmpError) => void): this;
   /** A session error nobody listened for on the session or its socket. */
   on(event: 'clientError', listener: (err: RtmpError, session: Session) => void): this;
+  /** RTMPS: a connection whose TLS handshake failed (ERR_RTMP_TLS) or timed out; it never became a session. */
+  on(event: 'tlsClientError', listener: (err: RtmpError) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
@@ -566,17 +591,19 @@ export interface SharedObjectMessage {
 export interface RtmpUrl {
   /** Host name or IP (IPv6 without brackets). */
   host: string;
-  /** Port (default 1935). */
+  /** Port (default 1935, 443 for rtmps://). */
   port: number;
   /** Every path segment but the last. */
   app: string;
   /** The last path segment, with its query string. */
   stream: string;
-  /** The connect `tcUrl`: rtmp://host[:port]/app. */
+  /** The connect `tcUrl`: rtmp[s]://host[:port]/app. */
   tcUrl: string;
+  /** Whether the URL is rtmps:// (RTMP over TLS). */
+  secure: boolean;
 }
 
-/** Splits an rtmp:// URL; throws a TypeError (code ERR_INVALID_URL) for anything else. */
+/** Splits an rtmp:// or rtmps:// URL; throws a TypeError (code ERR_INVALID_URL) for anything else. */
 export declare function parseRtmpUrl(url: string): RtmpUrl;
 
 /** An onStatus/_result info object. */
@@ -603,8 +630,8 @@ export declare class RtmpClient extends EventEmitter {
   streamId: number;
   /** The URL given to `connect`, split. */
   url?: RtmpUrl;
-  /** Connects to the server and application of `url` (its stream part is kept for publish/play); resolves the connect `_result` info. `timeoutMs` (default 10000) bounds the TCP connect, the handshake and the reply. */
-  connect(url: string, options?: { timeoutMs?: number; flashVer?: string }): Promise<StatusInfo>;
+  /** Connects to the server and application of `url` (its stream part is kept for publish/play); resolves the connect `_result` info. `timeoutMs` (default 10000) bounds the TCP connect, the handshake and the reply. An rtmps:// URL connects over TLS, the certificate checked against `tls` (default: Mozilla's roots) and the URL's host (ERR_RTMP_TLS when it fails). */
+  connect(url: string, options?: { timeoutMs?: number; flashVer?: string; tls?: TlsClientOptions }): Promise<StatusInfo>;
   /** releaseStream, FCPublish, createStream, publish; resolves on NetStream.Publish.Start. */
   publish(name?: string, type?: 'live' | 'record' | 'append'): Promise<StatusInfo>;
   /**

@@ -116,3 +116,12 @@ async function client(): Promise<void> {
   void started.code;
 }
 void client;
+
+async function rtmps(cert: string, key: Buffer, ca: string): Promise<void> {
+  const secureServer = rtmpServer().createServer(() => {}, { tls: { cert, key }, handshakeTimeoutMs: 5000 });
+  secureServer.on('tlsClientError', (err: RtmpError) => console.error(err.code));
+  const secure: boolean = secureServer.secure && parseRtmpUrl('rtmps://localhost/live/key').secure;
+  const c = new RtmpClient();
+  await c.connect('rtmps://localhost:1936/live/key', { tls: { ca: [ca], rejectUnauthorized: secure } });
+}
+void rtmps;
