@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { makeFlv, publish, record, probeFrames } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
 import { startIngestServer } from './helpers/ingest-server.mjs';
+import { runCommand, startListeningServer } from './helpers/process.mjs';
 
 const require = createRequire(import.meta.url);
 const { RtmpClient, rtmpServer } = require('../index.js');
@@ -163,4 +164,25 @@ test('bad TLS options throw a TypeError', { skip }, () => {
   assert.throws(() => rtmpServer().createServer(() => {}, { tls: { cert: 'not a pem', key: tls.key } }), TypeError);
   assert.throws(() => rtmpServer().createServer(() => {}, { tls: { cert: tls.cert, key: 42 } }), TypeError);
   assert.rejects(new RtmpClient().connect('rtmps://127.0.0.1:1/live/x', { tls: { ca: 'garbage' } }), TypeError);
+});
+
+test('the CLI serves, publishes and plays over RTMPS', { skip }, async (t) => {
+  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'rtmpapi.js');
+  const server = await startListeningServer(process.execPath, [cli, 'serve', '--port', '0', '--cert', path.join(dir, 'cert.pem'), '--key', path.join(dir, 'key.pem')]);
+  t.after(() => server.child.kill('SIGTERM'));
+  assert.match(server.output(), /listening on rtmps:\/\//);
+  const url = `rtmps://localhost:${server.port}/live/cli`;
+  const out = path.join(dir, 'cli-played.flv');
+  const playing = runCommand(process.execPath, [cli, 'play', url, out, '--insecure', '--duration', '3'], { timeoutMs: 30000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const published = await runCommand(process.execPath, [cli, 'publish', flv, url, '--ca', path.join(dir, 'ca.pem')], { timeoutMs: 30000 });
+  assert.equal(published.code, 0, published.stderr);
+  const played = await playing;
+  assert.equal(played.code, 0, played.stderr);
+  const { frames } = await probeFrames(out);
+  assert.ok(frames.video >= 40, `video frames recorded: ${frames.video}`);
+  // Without --ca the test CA is unknown: a connection failure (exit 2) naming the certificate.
+  const refused = await runCommand(process.execPath, [cli, 'publish', flv, url], { timeoutMs: 30000 });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /certificate/i);
 });

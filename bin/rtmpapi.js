@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // rtmpapi: publish an FLV file, record a stream, or run the live server.
 //
-//   rtmpapi publish FILE.flv rtmp://host[:port]/app/stream [--fast]
-//   rtmpapi play rtmp://host[:port]/app/stream OUT.flv [--duration S]
-//   rtmpapi serve [--port P]
+//   rtmpapi publish FILE.flv rtmp[s]://host[:port]/app/stream [--fast]
+//   rtmpapi play rtmp[s]://host[:port]/app/stream OUT.flv [--duration S]
+//   rtmpapi serve [--port P] [--cert CERT.pem --key KEY.pem]
+//
+// rtmps:// URLs trust Mozilla's roots, or --ca FILE; --insecure accepts any certificate.
 //
 // Exit codes: 0 done, 1 usage or bad URL, 2 connection failed or lost, 3 refused by the
 // server (_error, NetStream.*.BadName/Failed), 4 file error.
@@ -17,7 +19,8 @@ const EXIT = { ok: 0, usage: 1, connection: 2, refused: 3, file: 4 };
 const USAGE = `usage:
   rtmpapi publish FILE.flv URL [--fast]        publish at real-time pace (--fast: as fast as possible)
   rtmpapi play URL OUT.flv [--duration S]      record a stream (until it ends, or S seconds)
-  rtmpapi serve [--port P]                     run the live server (default port 1935)`;
+  rtmpapi serve [--port P] [--cert F --key F]  run the live server (default port 1935; RTMPS with --cert/--key)
+options for rtmps:// URLs: --ca FILE (certificates to trust), --insecure (accept any certificate)`;
 
 class CliError extends Error {
   constructor(exitCode, message) {
@@ -31,6 +34,7 @@ function exitCodeOf(err) {
   if (err instanceof CliError) return err.exitCode;
   if (err.code === 'ERR_INVALID_URL') return EXIT.usage;
   if (['ERR_RTMP_COMMAND', 'ERR_RTMP_PUBLISH', 'ERR_RTMP_PLAY'].includes(err.code)) return EXIT.refused;
+  if (err.code === 'ERR_INVALID_ARG_VALUE' || err.code === 'ERR_INVALID_ARG_TYPE') return EXIT.usage;
   if (err.code === 'ERR_FLV_FORMAT' || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') return EXIT.file;
   return EXIT.connection;
 }
@@ -63,11 +67,11 @@ function progress(label) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function publish(file, url, { fast }) {
+async function publish(file, url, { fast, tls }) {
   parseRtmpUrl(url);
   const { tags } = readFlv(file);
   const client = new RtmpClient();
-  await client.connect(url);
+  await client.connect(url, { tls });
   await client.publish();
   const meter = progress('publish');
   const first = tags.length ? tags[0].timestamp : 0;
@@ -90,10 +94,10 @@ async function publish(file, url, { fast }) {
   await client.close();
 }
 
-async function play(url, out, { duration }) {
+async function play(url, out, { duration, tls }) {
   parseRtmpUrl(url);
   const client = new RtmpClient();
-  await client.connect(url);
+  await client.connect(url, { tls });
   const writer = new FlvWriter(out);
   const meter = progress('play');
   let first = null;
@@ -121,14 +125,27 @@ async function play(url, out, { duration }) {
   await client.close();
 }
 
-async function serve({ port }) {
+/** The client's `tls` option from --ca / --insecure. */
+function clientTls({ ca, insecure }) {
+  return { ca: ca === undefined ? undefined : readFile(ca), rejectUnauthorized: !insecure };
+}
+
+/** Reads a file the user named; a missing one is a file error (exit 4). */
+function readFile(file) {
+  return require('node:fs').readFileSync(file);
+}
+
+async function serve({ port, cert, key }) {
   const { createLiveServer } = require('../examples/server.js');
-  const server = createLiveServer();
+  if ((cert === undefined) !== (key === undefined)) throw new CliError(EXIT.usage, '--cert and --key go together');
+  const tls = cert === undefined ? undefined : { cert: readFile(cert), key: readFile(key) };
+  const server = createLiveServer({ tls });
   server.on('error', (err) => {
     console.error(`rtmpapi serve: ${err.message}`);
     process.exit(EXIT.connection);
   });
-  server.listen(port, () => console.log(`RTMP server listening on rtmp://127.0.0.1:${server.address().port}/live`));
+  const scheme = tls ? 'rtmps' : 'rtmp';
+  server.listen(port, () => console.log(`RTMP server listening on ${scheme}://127.0.0.1:${server.address().port}/live`));
 }
 
 async function main(argv) {
@@ -139,18 +156,22 @@ async function main(argv) {
       fast: { type: 'boolean', default: false },
       duration: { type: 'string' },
       port: { type: 'string', default: process.env.PORT || '1935' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      insecure: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const [command, a, b] = positionals;
   if (values.help || !command) throw new CliError(values.help ? EXIT.ok : EXIT.usage, USAGE);
-  if (command === 'publish' && a && b) return publish(a, b, values);
+  if (command === 'publish' && a && b) return publish(a, b, { fast: values.fast, tls: clientTls(values) });
   if (command === 'play' && a && b) {
     const duration = values.duration === undefined ? undefined : Number(values.duration);
     if (duration !== undefined && !(duration > 0)) throw new CliError(EXIT.usage, '--duration must be a positive number of seconds');
-    return play(a, b, { duration });
+    return play(a, b, { duration, tls: clientTls(values) });
   }
-  if (command === 'serve') return serve({ port: Number(values.port) });
+  if (command === 'serve') return serve({ port: Number(values.port), cert: values.cert, key: values.key });
   throw new CliError(EXIT.usage, USAGE);
 }
 

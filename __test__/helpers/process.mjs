@@ -36,7 +36,7 @@ export function runCommand(cmd, args, { timeoutMs = 30000 } = {}) {
 }
 
 /**
- * Starts a server process that prints `listening on rtmp://host:PORT` once it listens
+ * Starts a server process that prints `listening on rtmp[s]://host:PORT` once it listens
  * (the examples' contract, with PORT=0 in its environment); resolves its port, the
  * child, and its output so far.
  * @returns {Promise<{ child: import('node:child_process').ChildProcess, port: number, output: () => string }>}
@@ -58,7 +58,7 @@ export function startListeningServer(cmd, args, { cwd, env = {}, timeoutMs = 300
     }
     child.on('exit', onExit)
     child.stdout.on('data', () => {
-      const m = /listening on rtmp:\/\/[^:\s]+:(\d+)/.exec(out)
+      const m = /listening on rtmps?:\/\/[^:\s]+:(\d+)/.exec(out)
       if (m) {
         clearTimeout(timer)
         child.off('exit', onExit)
