@@ -302,7 +302,7 @@ impl NativeSession {
         }
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn id(&self) -> u32 {
         match &self.backend {
             Backend::Connection(c) => c.id() as u32,
@@ -310,28 +310,28 @@ impl NativeSession {
         }
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn remote_address(&self) -> Option<String> {
         self.addr(true).map(|a| a.ip().to_string())
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn remote_port(&self) -> Option<u32> {
         self.addr(true).map(|a| u32::from(a.port()))
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn remote_family(&self) -> Option<String> {
         self.addr(true)
             .map(|a| if a.is_ipv4() { "IPv4" } else { "IPv6" }.to_string())
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn local_address(&self) -> Option<String> {
         self.addr(false).map(|a| a.ip().to_string())
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn local_port(&self) -> Option<u32> {
         self.addr(false).map(|a| u32::from(a.port()))
     }
