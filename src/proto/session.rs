@@ -310,6 +310,22 @@ mod tests {
         }
     }
 
+    /// The sequence numbers of the Acknowledgements (§5.4.3) among `events`.
+    fn ack_numbers(events: &[Event]) -> Vec<u32> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) if m.type_id == 3 => Some(u32::from_be_bytes([
+                    m.payload[0],
+                    m.payload[1],
+                    m.payload[2],
+                    m.payload[3],
+                ])),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn types(events: &[Event]) -> Vec<u8> {
         events
             .iter()
@@ -374,18 +390,7 @@ mod tests {
             pair.client.send(&h, &[0u8; 400]);
         }
         let (client_events, _) = pair.exchange();
-        let acks: Vec<u32> = client_events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Message(m) if m.type_id == 3 => Some(u32::from_be_bytes([
-                    m.payload[0],
-                    m.payload[1],
-                    m.payload[2],
-                    m.payload[3],
-                ])),
-                _ => None,
-            })
-            .collect();
+        let acks = ack_numbers(&client_events);
         assert_eq!(acks.len(), 2, "{acks:?}");
         assert!(acks.windows(2).all(|w| w[1] - w[0] >= 1000));
 
@@ -422,15 +427,7 @@ mod tests {
         for _ in 0..4400 {
             pair.client.send(&h, &payload);
             let (client_events, _) = pair.exchange();
-            acks.extend(client_events.iter().filter_map(|e| match e {
-                Event::Message(m) if m.type_id == 3 => Some(u32::from_be_bytes([
-                    m.payload[0],
-                    m.payload[1],
-                    m.payload[2],
-                    m.payload[3],
-                ])),
-                _ => None,
-            }));
+            acks.extend(ack_numbers(&client_events));
         }
         assert!(pair.server.counters().bytes_in > 1 << 32);
         assert_eq!(acks.len(), 17, "one Acknowledgement per 256 MiB window");
