@@ -12,8 +12,11 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsStream;
 
-/// Bytes asked of the transport per read.
+/// Bytes asked of a plain TCP socket per read.
 const READ_SIZE: usize = 64 * 1024;
+/// Bytes reserved for a TLS read: one TLS record's largest plaintext (RFC 8446 §5.1),
+/// held by an idle RTMPS session while it waits.
+const TLS_READ_SIZE: usize = 16 * 1024;
 
 /// A connected stream, plain or TLS.
 pub enum Transport {
@@ -64,7 +67,8 @@ pub enum Reader {
 impl Reader {
     /// Waits for bytes and appends them to `input`; 0 means the peer closed. Cancel
     /// safe. On plain TCP the buffer grows only once bytes are waiting, so an idle
-    /// session holds none; TLS decrypts into it, so it is reserved before waiting.
+    /// session holds none; TLS decrypts into it, so room for a record is reserved
+    /// before waiting.
     pub async fn read_some(&mut self, input: &mut BytesMut) -> io::Result<usize> {
         match self {
             Self::Tcp(r) => loop {
@@ -76,7 +80,7 @@ impl Reader {
                 }
             },
             Self::Tls(r) => {
-                input.reserve(READ_SIZE);
+                input.reserve(TLS_READ_SIZE);
                 r.read_buf(input).await
             }
         }
