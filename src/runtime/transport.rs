@@ -75,7 +75,13 @@ impl Reader {
                 r.readable().await?;
                 input.reserve(READ_SIZE);
                 match r.try_read_buf(input) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    // Readiness stays set until a read would block, so this is how
+                    // every wait after a read ends: give the room back before waiting.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if input.is_empty() {
+                            *input = BytesMut::new();
+                        }
+                    }
                     read => return read,
                 }
             },
