@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'ingest,fanout,fanout-max,connections,intojs,codec' },
     players: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '8' },
-    ladder: { type: 'string', default: '100,200,400' },
+    ladder: { type: 'string', default: '400,800,1600' },
     sessions: { type: 'string', default: '2000' },
     messages: { type: 'string', default: '2000000' },
     markdown: { type: 'string' },

@@ -51,29 +51,40 @@ rtmp {
  * @typedef {{ id: string, name: string, missing: () => string|null, version: () => string, start: () => Promise<Running> }} Contender
  */
 
+/**
+ * A server started by a shell command under bench/README.md's contract (it prints
+ * "listening on rtmp://host:PORT"; env PORT=0 RTMP_QUIET=1).
+ * @returns {Contender}
+ */
+export function commandContender(cmd, fields = {}) {
+  return {
+    id: cmd,
+    name: cmd,
+    missing: () => null,
+    version: () => '',
+    async start() {
+      const { child, port } = await startServer(cmd)
+      return { child, port, stop: () => stopProcess(child) }
+    },
+    ...fields,
+  }
+}
+
 /** @type {Contender} */
-export const ours = {
+export const ours = commandContender(`${process.execPath} examples/server.js`, {
   id: 'ours',
   name: 'node-rtmpapi',
   missing: () => (existsSync(path.join(ROOT, 'binding.js')) ? null : 'the addon is not built: run `npm install` at the repo root'),
   version: () => JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
-  async start() {
-    const { child, port } = await startServer(`${process.execPath} examples/server.js`)
-    return { child, port, stop: () => stopProcess(child) }
-  },
-}
+})
 
 /** @type {Contender} */
-export const nms = {
+export const nms = commandContender(`${process.execPath} bench/contenders/nms.js`, {
   id: 'nms',
   name: 'node-media-server',
   missing: () => (existsSync(NMS_PACKAGE) ? null : 'node-media-server is not installed: run `npm install --prefix bench`'),
   version: () => JSON.parse(readFileSync(NMS_PACKAGE, 'utf8')).version,
-  async start() {
-    const { child, port } = await startServer(`${process.execPath} bench/contenders/nms.js`)
-    return { child, port, stop: () => stopProcess(child) }
-  },
-}
+})
 
 /** @type {Contender} */
 export const nginx = {

@@ -33,7 +33,7 @@ export async function run(contender, { sessions = 1000 } = {}) {
     const alive = socks.filter((s) => !s.destroyed).length
     if (alive < sessions) throw new Error(`${contender.name}: only ${alive}/${sessions} sessions stayed open`)
     const after = procStats(server.child.pid).rssKb
-    return { rssPerSessionKb: (after - before) / sessions }
+    return { rssPerSessionKb: (after - before) / sessions, rssBeforeKb: before, rssAfterKb: after }
   } finally {
     for (const s of socks) s.destroy()
     await server.stop()
