@@ -10,4 +10,4 @@ import { run } from './workloads/connections.mjs'
 const count = Number(process.argv[process.argv.indexOf('--count') + 1]) || 2000
 const { rssPerSessionKb } = await run(ours, { sessions: count })
 console.log(`sessions: ${count}`)
-console.log(`RSS per idle session: ${rssPerSessionKb.toFixed(1)} KB`)
+console.log(`RSS per idle session (growth over the second half): ${rssPerSessionKb.toFixed(1)} KB`)
