@@ -1,9 +1,8 @@
 //! Chunk stream decoding (RTMP 1.0 §5.3): reassembles messages from interleaved chunks.
 
-use std::collections::HashMap;
-
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::csid_map::CsidMap;
 use super::header::{parse_basic_header, read_u24, EXTENDED_TIMESTAMP_MARKER, MESSAGE_HEADER_SIZE};
 use super::{validate_chunk_size, Message, DEFAULT_CHUNK_SIZE};
 use crate::proto::{Limits, ProtoError};
@@ -54,7 +53,7 @@ struct PendingChunk {
 #[derive(Debug)]
 pub struct ChunkDecoder {
     chunk_size: u32,
-    streams: HashMap<u32, ChunkStream>,
+    streams: CsidMap<ChunkStream>,
     pending: Option<PendingChunk>,
     /// Bytes held in partial messages across all chunk streams.
     buffered: usize,
@@ -65,7 +64,7 @@ impl ChunkDecoder {
     pub fn new(limits: Limits) -> Self {
         Self {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            streams: HashMap::new(),
+            streams: CsidMap::default(),
             pending: None,
             buffered: 0,
             limits,
@@ -218,7 +217,13 @@ impl ChunkDecoder {
         }
         if starts_message || fmt < 3 {
             stream.fmt = fmt;
-            stream.partial = Some(BytesMut::new());
+            // Sized by what has arrived, not by what the peer declares: the message's
+            // bytes already in `input` (capped by its length) are reserved at once, so
+            // a large message is not copied again each time its buffer doubles.
+            let arrived = input.len().saturating_sub(pos);
+            stream.partial = Some(BytesMut::with_capacity(
+                (stream.length as usize).min(arrived),
+            ));
         }
         let received = stream.partial.as_ref().map_or(0, BytesMut::len);
         let remaining_in_message = stream.length as usize - received;

@@ -1,10 +1,9 @@
 //! Chunk stream encoding (RTMP 1.0 §5.3) with header compression: format 0 only when
 //! needed, formats 1/2/3 when fields repeat, continuation chunks as format 3.
 
-use std::collections::HashMap;
-
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::csid_map::CsidMap;
 use super::header::{put_basic_header, put_u24, EXTENDED_TIMESTAMP_MARKER};
 use super::{validate_chunk_size, OutgoingHeader, DEFAULT_CHUNK_SIZE};
 use crate::proto::ProtoError;
@@ -25,14 +24,14 @@ struct LastSent {
 #[derive(Debug)]
 pub struct ChunkEncoder {
     chunk_size: u32,
-    streams: HashMap<u32, LastSent>,
+    streams: CsidMap<LastSent>,
 }
 
 impl Default for ChunkEncoder {
     fn default() -> Self {
         Self {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            streams: HashMap::new(),
+            streams: CsidMap::default(),
         }
     }
 }

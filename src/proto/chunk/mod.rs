@@ -2,6 +2,7 @@
 //! size, each with a basic header (format + chunk stream id) and a message header whose
 //! size depends on the format.
 
+mod csid_map;
 mod decoder;
 mod encoder;
 mod header;

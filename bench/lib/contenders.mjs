@@ -1,0 +1,119 @@
+// The servers compared: node-rtmpapi (examples/server.js, the native relay), node-media-server
+// (bench/contenders/nms.js) and nginx-rtmp (a generated nginx.conf). Each starts on a free
+// loopback port and is measured as one process (its pid's own CPU time and RSS).
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { freePort } from '../../__test__/helpers/process.mjs'
+import { ROOT, sleep, startCommand, startServer, stopProcess } from './proc.mjs'
+
+export const NGINX = '/usr/sbin/nginx'
+export const NGINX_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
+const NMS_PACKAGE = path.join(ROOT, 'bench/node_modules/node-media-server/package.json')
+
+/** Resolves once a TCP connect to the port succeeds (at most `timeoutMs`). */
+async function waitForPort(port, child, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${child.stderrTail()}`)
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await sleep(50)
+  }
+  throw new Error(`not listening on ${port} within ${timeoutMs} ms`)
+}
+
+/** nginx.conf for one nginx process (no master) serving RTMP "live" on `port`. */
+function nginxConf(dir, port) {
+  return `load_module ${NGINX_MODULE};
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log error;
+events { worker_connections 16384; }
+rtmp {
+  server {
+    listen 127.0.0.1:${port};
+    application live { live on; record off; }
+  }
+}
+`
+}
+
+/**
+ * @typedef {{ child: import('node:child_process').ChildProcess, port: number, stop: () => Promise<void> }} Running
+ * @typedef {{ id: string, name: string, missing: () => string|null, version: () => string, start: () => Promise<Running> }} Contender
+ */
+
+/**
+ * A server started by a shell command under bench/README.md's contract (it prints
+ * "listening on rtmp://host:PORT"; env PORT=0 RTMP_QUIET=1).
+ * @returns {Contender}
+ */
+export function commandContender(cmd, fields = {}) {
+  return {
+    id: cmd,
+    name: cmd,
+    missing: () => null,
+    version: () => '',
+    async start() {
+      const { child, port } = await startServer(cmd)
+      return { child, port, stop: () => stopProcess(child) }
+    },
+    ...fields,
+  }
+}
+
+/** @type {Contender} */
+export const ours = commandContender(`${process.execPath} examples/server.js`, {
+  id: 'ours',
+  name: 'node-rtmpapi',
+  missing: () => (existsSync(path.join(ROOT, 'binding.js')) ? null : 'the addon is not built: run `npm install` at the repo root'),
+  version: () => JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
+})
+
+/** @type {Contender} */
+export const nms = commandContender(`${process.execPath} bench/contenders/nms.js`, {
+  id: 'nms',
+  name: 'node-media-server',
+  missing: () => (existsSync(NMS_PACKAGE) ? null : 'node-media-server is not installed: run `npm install --prefix bench`'),
+  version: () => JSON.parse(readFileSync(NMS_PACKAGE, 'utf8')).version,
+})
+
+/** @type {Contender} */
+export const nginx = {
+  id: 'nginx',
+  name: 'nginx-rtmp',
+  missing: () => (existsSync(NGINX) && existsSync(NGINX_MODULE)
+    ? null
+    : `nginx with the RTMP module is not installed (${NGINX}, ${NGINX_MODULE}): apt-get install nginx libnginx-mod-rtmp`),
+  version: () => {
+    const r = startCommand(NGINX, ['-v'])
+    return new Promise((resolve) => r.on('exit', () => resolve(r.stderrTail().trim().replace(/^nginx version: /, ''))))
+  },
+  async start() {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-nginx-'))
+    const port = await freePort()
+    writeFileSync(path.join(dir, 'nginx.conf'), nginxConf(dir, port))
+    const child = startCommand(NGINX, ['-c', path.join(dir, 'nginx.conf'), '-p', dir])
+    const stop = async () => {
+      await stopProcess(child)
+      rmSync(dir, { recursive: true, force: true })
+    }
+    try {
+      await waitForPort(port, child)
+    } catch (e) {
+      await stop()
+      throw new Error(`nginx-rtmp: ${e.message}`)
+    }
+    return { child, port, stop }
+  },
+}
+
+export const ALL = [ours, nms, nginx]
