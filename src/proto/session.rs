@@ -232,10 +232,11 @@ impl Session {
         self.output.len()
     }
 
-    /// Takes the bytes queued for the peer.
+    /// Takes the bytes queued for the peer, with their buffer: an idle session keeps
+    /// none (a split would keep the buffer's spare room, 4 KiB after the handshake).
     pub fn take_output(&mut self) -> BytesMut {
         self.counters.bytes_out += self.output.len() as u64;
-        self.output.split()
+        std::mem::take(&mut self.output)
     }
 
     /// Sends a PingRequest carrying `now_ms`; the PingResponse gives the RTT

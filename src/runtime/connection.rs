@@ -320,26 +320,35 @@ fn stop_reading(state: Shutdown) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// Establishes a connection's transport (TCP connect, TLS handshake), runs the
-/// session until it closes, then reports to the sink. Panics in the connection's
-/// tasks are contained and reported as [`RuntimeError::Panic`].
-pub(super) async fn serve(
+/// How a connection gets its transport (TCP connect, TLS handshake). Boxed: the
+/// handshake's state (rustls' is kilobytes) is freed once it is done, instead of
+/// staying part of every connection task's future.
+pub(super) type Establish =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Transport, RuntimeError>> + Send>>;
+
+/// Establishes a connection's transport and runs the session on a task of its own
+/// until it closes; the returned future reports the end to the sink. Panics in the
+/// connection's tasks are contained and reported as [`RuntimeError::Panic`]. Must be
+/// called in the runtime's context. The reporting future holds only the task's
+/// handle, not a second copy of the session's state.
+pub(super) fn serve(
     id: u64,
-    establish: impl std::future::Future<Output = Result<Transport, RuntimeError>> + Send + 'static,
+    establish: Establish,
     role: Role,
     config: ServerConfig,
     sink: Arc<dyn EventSink>,
-) {
+) -> impl std::future::Future<Output = ()> + Send {
     let session_sink = sink.clone();
-    let outcome =
-        tokio::spawn(async move { run(id, establish.await?, role, config, session_sink).await })
-            .await;
-    let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e),
-        Err(join) => Some(RuntimeError::Panic(panic_message(join))),
-    };
-    sink.closed(id, error);
+    let session =
+        tokio::spawn(async move { run(id, establish.await?, role, config, session_sink).await });
+    async move {
+        let error = match session.await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(join) => Some(RuntimeError::Panic(panic_message(join))),
+        };
+        sink.closed(id, error);
+    }
 }
 
 fn panic_message(join: tokio::task::JoinError) -> String {
@@ -353,6 +362,14 @@ fn panic_message(join: tokio::task::JoinError) -> String {
     }
 }
 
+/// A core session with a fresh random C1/S1. Not async: the random bytes stay on the
+/// stack instead of becoming part of the connection task's future for its lifetime.
+fn new_session(role: Role, config: ServerConfig) -> Result<Session, RuntimeError> {
+    let mut random = [0u8; RANDOM_SIZE];
+    getrandom::fill(&mut random).map_err(|e| RuntimeError::Io(std::io::Error::other(e)))?;
+    Ok(Session::new(role, config.limits, 0, &random))
+}
+
 async fn run(
     id: u64,
     stream: Transport,
@@ -363,8 +380,7 @@ async fn run(
     stream.set_nodelay()?;
     let remote = stream.peer_addr()?;
     let local = stream.local_addr()?;
-    let mut random = [0u8; RANDOM_SIZE];
-    getrandom::fill(&mut random).map_err(|e| RuntimeError::Io(std::io::Error::other(e)))?;
+    let session = new_session(role, config)?;
     let (shutdown, _) = watch::channel(Shutdown::Running);
     let shared = Arc::new(Shared {
         id,
@@ -372,7 +388,7 @@ async fn run(
         local,
         config,
         state: Mutex::new(ConnState {
-            session: Session::new(role, config.limits, 0, &random),
+            session,
             queue: SendQueue::new(config.send_queue_limit),
         }),
         wake_writer: Notify::new(),

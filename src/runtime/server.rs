@@ -66,7 +66,8 @@ pub fn connect(
             None => Ok(Transport::Tcp(stream)),
         }
     };
-    rt.spawn(serve(id, establish, Role::Client, config, sink));
+    let _context = rt.enter();
+    rt.spawn(serve(id, Box::pin(establish), Role::Client, config, sink));
     Ok(id)
 }
 
@@ -111,8 +112,9 @@ pub fn bind(
                         }
                     };
                     active.fetch_add(1, Ordering::Relaxed);
+                    let ended = serve(id, Box::pin(establish), Role::Server, config, sink);
                     tokio::spawn(async move {
-                        serve(id, establish, Role::Server, config, sink).await;
+                        ended.await;
                         active.fetch_sub(1, Ordering::Relaxed);
                     });
                 }
