@@ -194,6 +194,8 @@ impl ConnectionHandle {
 
     /// Offers a shared media frame on `csid`, encoded for this connection's send chunk
     /// size by `encode` (called under the lock, so the size cannot change meanwhile).
+    /// The writer is not woken: the relay calls [`Self::wake_writer`] once per read of
+    /// the publisher, so that what one read brought goes out in one vectored write.
     pub(super) fn offer_frame(
         &self,
         csid: u32,
@@ -205,6 +207,11 @@ impl ConnectionHandle {
     /// Queues a shared frame past the drop policy (a joining player's burst).
     pub(super) fn push_frame(&self, csid: u32, encode: impl FnOnce(u32) -> Arc<SharedFrame>) {
         self.queue_frame(csid, encode, true);
+        self.wake_writer();
+    }
+
+    pub(super) fn wake_writer(&self) {
+        self.shared.wake_writer.notify_one();
     }
 
     fn queue_frame(
@@ -231,7 +238,6 @@ impl ConnectionHandle {
             }
             offer
         };
-        self.shared.wake_writer.notify_one();
         offer
     }
 
@@ -265,6 +271,15 @@ impl ConnectionHandle {
                 emit
             }
             None => true,
+        }
+    }
+
+    /// Wakes the writers of the players this connection's published messages were
+    /// queued for since the last call.
+    fn wake_players(&self) {
+        let hub = self.publishing().as_ref().map(|p| p.hub.clone());
+        if let Some(hub) = hub {
+            hub.wake_players();
         }
     }
 
@@ -500,12 +515,14 @@ async fn read_loop(
                     }
                     batch.push(&msg);
                     if batch.data_len() >= config.max_batch_bytes {
+                        handle.wake_players();
                         let permit = credits.clone().acquire_owned().await.ok();
                         sink.batch(handle.id(), batch.take(permit));
                     }
                 }
             }
         }
+        handle.wake_players();
         if !batch.is_empty() {
             let permit = credits.clone().acquire_owned().await.ok();
             sink.batch(handle.id(), batch.take(permit));

@@ -12,7 +12,7 @@ use super::ConnectionHandle;
 use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader};
 use crate::proto::media::{audio_role, video_role, MediaRole};
 use crate::proto::message::type_id;
-use crate::proto::outbound::SharedFrame;
+use crate::proto::outbound::{Offer, SharedFrame};
 
 /// Chunk streams relayed media goes out on (the session's own commands use 3).
 pub const AUDIO_CSID: u32 = 4;
@@ -47,6 +47,8 @@ struct Player {
     stream_id: u32,
     /// Joined with no keyframe to start from: media waits for the next one.
     waiting_for_keyframe: bool,
+    /// A message was queued for it and its writer is not woken yet.
+    wake_pending: bool,
 }
 
 #[derive(Default)]
@@ -146,7 +148,7 @@ impl Hub {
                 }
             }
             let stream_id = player.stream_id;
-            player
+            let offer = player
                 .conn
                 .offer_frame(csid_for(item.type_id), |chunk_size| {
                     let key = (chunk_size, stream_id);
@@ -157,8 +159,18 @@ impl Hub {
                     encodings.push((key, f.clone()));
                     f
                 });
+            player.wake_pending |= offer == Offer::Queued;
             true
         });
+    }
+
+    /// Wakes the writer of every player something was queued for by [`Self::publish`]
+    /// since the last call (the publisher's reader calls it once per read).
+    pub fn wake_players(&self) {
+        for player in self.state().players.iter_mut().filter(|p| p.wake_pending) {
+            player.wake_pending = false;
+            player.conn.wake_writer();
+        }
     }
 
     /// Updates metadata, decoder configurations and the GOP cache.
@@ -218,6 +230,7 @@ impl Hub {
             conn,
             stream_id,
             waiting_for_keyframe,
+            wake_pending: false,
         });
     }
 
