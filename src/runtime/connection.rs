@@ -527,9 +527,6 @@ async fn read_loop(
             let permit = credits.clone().acquire_owned().await.ok();
             sink.batch(handle.id(), batch.take(permit));
         }
-        if input.is_empty() {
-            input = BytesMut::new();
-        }
     }
 }
 
