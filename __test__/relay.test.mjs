@@ -121,7 +121,9 @@ test('a second publisher on a busy key is refused with NetStream.Publish.BadName
 
 test('a stalled player is bounded while another player receives everything in time', async () => {
   // In-process, to watch the stalled session's send queue.
-  const live = createLiveServer({ quiet: true, sendQueueLimit: 3 * 1024 * 1024 });
+  // The limit is well below what the stream sends in the test (~9 MB), once the kernel's
+  // socket buffers of the stalled player (several MB on loopback) are full.
+  const live = createLiveServer({ quiet: true, sendQueueLimit: 1024 * 1024 });
   const sessions = [];
   live.on('connection', (_sock, session) => sessions.push(session));
   live.listen(0, '127.0.0.1');
@@ -151,7 +153,7 @@ test('a stalled player is bounded while another player receives everything in ti
   const stamps = new Set(video.map((t) => t.timestamp));
   assert.equal(stamps.size, span / 40 + 1, 'the other player got every frame (25 fps) of what it recorded');
   assert.ok(stalledSession.dropped.video > 0, 'video was dropped for the stalled player');
-  assert.ok(peak <= 7 * 1024 * 1024, `stalled player's queue peaked at ${peak} bytes`);
+  assert.ok(peak <= 3 * 1024 * 1024, `stalled player's queue peaked at ${peak} bytes`);
   console.log(`# stalled player: queue peak ${peak} bytes, dropped ${JSON.stringify(stalledSession.dropped)}`);
   stalled.sock.destroy();
   await publishing;

@@ -14,7 +14,7 @@ use napi_derive::napi;
 
 use crate::proto::amf::amf0::{self, Amf0Value};
 use crate::proto::amf::amf3::{self, Amf3Value};
-use crate::proto::amf::{AmfError, MAX_NESTING_DEPTH};
+use crate::proto::amf::{AmfError, DecodeOne, MAX_NESTING_DEPTH};
 use crate::proto::command::{self, Command};
 use crate::proto::shared_object::{self, SharedObjectMessage, SoEvent};
 
@@ -605,9 +605,6 @@ fn encode_value<V>(
     encode(&convert(env.raw(), value.0, 0)?, &mut out);
     Ok(to_buffer(out))
 }
-
-/// A codec's "decode one value" function: the value and the bytes it took.
-type DecodeOne<V> = fn(&[u8]) -> Result<(V, usize), AmfError>;
 
 /// Decodes one value: `{ len, value }`.
 fn decode_value<V>(

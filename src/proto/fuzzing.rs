@@ -7,7 +7,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::amf::{amf0, amf3};
+use super::amf::{amf0, amf3, AmfError, DecodeOne};
 use super::chunk::{encode_standalone, ChunkDecoder, ChunkEncoder, OutgoingHeader};
 use super::handshake::{Handshake, Role, HANDSHAKE_SIZE, RANDOM_SIZE};
 use super::message::{type_id, ControlMessage};
@@ -188,40 +188,38 @@ pub fn chunk_round_trip(data: &[u8]) {
     assert!(wire.is_empty(), "bytes left after the last message");
 }
 
-/// AMF0 decoding; what decodes re-encodes to bytes that decode to the same encoding.
-pub fn amf0(data: &[u8]) {
-    if let Ok((_, used)) = amf0::decode_one(data) {
+/// The invariants of an AMF codec: decoding one value takes at most the input, and
+/// what decodes re-encodes to bytes that decode to the same encoding.
+fn amf_round_trip<V>(
+    data: &[u8],
+    decode_one: DecodeOne<V>,
+    decode_all: fn(&[u8]) -> Result<Vec<V>, AmfError>,
+    encode: fn(&V, &mut BytesMut),
+) {
+    if let Ok((_, used)) = decode_one(data) {
         assert!(used <= data.len());
     }
-    let Ok(values) = amf0::decode_all(data) else {
+    let Ok(values) = decode_all(data) else {
         return;
     };
-    let mut first = BytesMut::new();
-    amf0::encode_all(&values, &mut first);
-    let again = amf0::decode_all(&first).expect("our own AMF0 decodes");
-    let mut second = BytesMut::new();
-    amf0::encode_all(&again, &mut second);
-    assert_eq!(first, second);
+    let encode_all = |values: &[V]| {
+        let mut out = BytesMut::new();
+        values.iter().for_each(|v| encode(v, &mut out));
+        out
+    };
+    let first = encode_all(&values);
+    let again = decode_all(&first).expect("our own encoding decodes");
+    assert_eq!(first, encode_all(&again));
 }
 
-/// AMF3 decoding; what decodes re-encodes to bytes that decode to the same encoding.
+/// AMF0 decoding (§2), the AMF3 switch included.
+pub fn amf0(data: &[u8]) {
+    amf_round_trip(data, amf0::decode_one, amf0::decode_all, amf0::encode);
+}
+
+/// AMF3 decoding (§3) with its reference tables.
 pub fn amf3(data: &[u8]) {
-    if let Ok((_, used)) = amf3::decode_one(data) {
-        assert!(used <= data.len());
-    }
-    let Ok(values) = amf3::decode_all(data) else {
-        return;
-    };
-    let mut first = BytesMut::new();
-    for value in &values {
-        amf3::encode(value, &mut first);
-    }
-    let again = amf3::decode_all(&first).expect("our own AMF3 decodes");
-    let mut second = BytesMut::new();
-    for value in &again {
-        amf3::encode(value, &mut second);
-    }
-    assert_eq!(first, second);
+    amf_round_trip(data, amf3::decode_one, amf3::decode_all, amf3::encode);
 }
 
 /// Decodes a message body as the JS face does for `chunk.msg` (lib/message.js);

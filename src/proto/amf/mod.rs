@@ -37,6 +37,9 @@ pub enum AmfError {
     Invalid(&'static str),
 }
 
+/// A codec's "decode one value" function: the value and the bytes it took.
+pub type DecodeOne<V> = fn(&[u8]) -> Result<(V, usize), AmfError>;
+
 /// A bounds-checked reader over one AMF payload.
 #[derive(Debug)]
 pub(crate) struct Reader<'a> {
