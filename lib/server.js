@@ -138,10 +138,10 @@ class RtmpServer extends EventEmitter {
    * @param {import('../index.js').ServerOptions} [options] - limits, see README;
    *   `tls: { cert, key }` for RTMPS
    */
-  constructor(onSession, options = {}) {
+  constructor(onSession, options) {
     super();
     this._onSession = onSession;
-    const { tls, ...limits } = options;
+    const { tls, ...limits } = options ?? {};
     const tlsOptions = nativeTlsOptions(tls, 'server');
     try {
       this._native = new NativeServer((...args) => this._onNativeEvent(...args), nativeServerOptions(limits), tlsOptions);
