@@ -12,6 +12,7 @@
 
 'use strict';
 
+const { readFileSync } = require('node:fs');
 const { parseArgs } = require('node:util');
 const { RtmpClient, readFlv, FlvWriter, parseRtmpUrl } = require('..');
 
@@ -125,20 +126,15 @@ async function play(url, out, { duration, tls }) {
   await client.close();
 }
 
-/** The client's `tls` option from --ca / --insecure. */
+/** The client's `tls` option from --ca / --insecure (a missing file exits 4). */
 function clientTls({ ca, insecure }) {
-  return { ca: ca === undefined ? undefined : readFile(ca), rejectUnauthorized: !insecure };
-}
-
-/** Reads a file the user named; a missing one is a file error (exit 4). */
-function readFile(file) {
-  return require('node:fs').readFileSync(file);
+  return { ca: ca === undefined ? undefined : readFileSync(ca), rejectUnauthorized: !insecure };
 }
 
 async function serve({ port, cert, key }) {
   const { createLiveServer } = require('../examples/server.js');
   if ((cert === undefined) !== (key === undefined)) throw new CliError(EXIT.usage, '--cert and --key go together');
-  const tls = cert === undefined ? undefined : { cert: readFile(cert), key: readFile(key) };
+  const tls = cert === undefined ? undefined : { cert: readFileSync(cert), key: readFileSync(key) };
   const server = createLiveServer({ tls });
   server.on('error', (err) => {
     console.error(`rtmpapi serve: ${err.message}`);
