@@ -183,6 +183,15 @@ impl SendQueue {
         }
     }
 
+    /// Puts back at the front, in order, what a write took but the socket did not
+    /// accept (never dropped: the peer may already have the start of a frame).
+    pub fn requeue_front(&mut self, parts: Vec<Bytes>) {
+        for part in parts.into_iter().rev().filter(|p| !p.is_empty()) {
+            self.queued += part.len();
+            self.items.push_front(Item::Own(part));
+        }
+    }
+
     /// Drops everything queued (the session is being destroyed).
     pub fn clear(&mut self) {
         self.items.clear();
@@ -273,5 +282,22 @@ mod tests {
         assert_eq!(out.len(), 1);
         q.take(&mut out, 100);
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn requeued_leftovers_go_first_and_survive_a_video_drop() {
+        let mut q = SendQueue::new(100);
+        q.offer(frame(MediaRole::Keyframe, 60));
+        q.offer(frame(MediaRole::Audio, 5));
+        let mut out = Vec::new();
+        q.take(&mut out, 60);
+        assert_eq!(out.len(), 1);
+        // The socket took 20 of the keyframe's 60 bytes.
+        out[0] = out[0].slice(20..);
+        q.requeue_front(std::mem::take(&mut out));
+        assert_eq!(q.queued_bytes(), 45);
+        assert_eq!(q.offer(frame(MediaRole::InterFrame, 90)), Offer::Dropped);
+        q.take(&mut out, usize::MAX);
+        assert_eq!(out.iter().map(Bytes::len).collect::<Vec<_>>(), [40, 5]);
     }
 }

@@ -3,11 +3,13 @@
 //! is never held across an await.
 
 use std::net::SocketAddr;
+use std::io::IoSlice;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
 use super::relay::{Hub, Publishing};
@@ -42,6 +44,8 @@ enum Shutdown {
 pub(super) struct ConnState {
     pub(super) session: Session,
     pub(super) queue: SendQueue,
+    /// The plain TCP socket while the writer task runs, for [`ConnectionHandle::write_now`].
+    direct: Option<Arc<TcpStream>>,
 }
 
 impl ConnState {
@@ -59,6 +63,9 @@ struct Shared {
     config: ServerConfig,
     state: Mutex<ConnState>,
     wake_writer: Notify,
+    /// Held by whoever is writing to the socket (the writer task, or a
+    /// [`ConnectionHandle::write_now`] caller), so that writes keep the queue's order.
+    writing: AtomicBool,
     shutdown: watch::Sender<Shutdown>,
     /// Set while this connection publishes a stream to a relay hub.
     publishing: Mutex<Option<Publishing>>,
@@ -194,8 +201,8 @@ impl ConnectionHandle {
 
     /// Offers a shared media frame on `csid`, encoded for this connection's send chunk
     /// size by `encode` (called under the lock, so the size cannot change meanwhile).
-    /// The writer is not woken: the relay calls [`Self::wake_writer`] once per read of
-    /// the publisher, so that what one read brought goes out in one vectored write.
+    /// Nothing is written yet: the relay calls [`Self::write_now`] once per read of the
+    /// publisher, so that what one read brought goes out in one vectored write.
     pub(super) fn offer_frame(
         &self,
         csid: u32,
@@ -212,6 +219,40 @@ impl ConnectionHandle {
 
     pub(super) fn wake_writer(&self) {
         self.shared.wake_writer.notify_one();
+    }
+
+    /// Writes what is queued from the calling task (the publisher's reader, for the
+    /// players of its stream) when no one else is writing: a vectored write that never
+    /// waits, instead of waking the writer task, often on the other worker thread
+    /// (nginx-rtmp, on one thread, writes to its players the same way). What the
+    /// socket does not take now, and everything on TLS, is left to the writer task.
+    pub(super) fn write_now(&self) {
+        let shared = &self.shared;
+        if !self.is_open() || shared.writing.swap(true, Ordering::SeqCst) {
+            // The writer takes the queue once its current write is done.
+            return self.wake_writer();
+        }
+        let mut parts = Vec::new();
+        let socket = {
+            let mut state = self.state();
+            let socket = state.direct.clone();
+            if socket.is_some() {
+                state.queue.take(&mut parts, WRITE_SIZE);
+            }
+            socket
+        };
+        if let Some(socket) = socket {
+            write_without_waiting(&socket, &mut parts);
+        }
+        let writer_needed = {
+            let mut state = self.state();
+            state.queue.requeue_front(parts);
+            shared.writing.store(false, Ordering::SeqCst);
+            !state.queue.is_empty() || !self.is_open()
+        };
+        if writer_needed {
+            self.wake_writer();
+        }
     }
 
     fn queue_frame(
@@ -274,12 +315,12 @@ impl ConnectionHandle {
         }
     }
 
-    /// Wakes the writers of the players this connection's published messages were
-    /// queued for since the last call.
-    fn wake_players(&self) {
+    /// Writes to the players this connection's published messages were queued for
+    /// since the last call.
+    fn flush_players(&self) {
         let hub = self.publishing().as_ref().map(|p| p.hub.clone());
         if let Some(hub) = hub {
-            hub.wake_players();
+            hub.flush_players();
         }
     }
 
@@ -396,6 +437,7 @@ async fn run(
     let remote = stream.peer_addr()?;
     let local = stream.local_addr()?;
     let session = new_session(role, config)?;
+    let (reader, writer) = stream.split();
     let (shutdown, _) = watch::channel(Shutdown::Running);
     let shared = Arc::new(Shared {
         id,
@@ -405,8 +447,10 @@ async fn run(
         state: Mutex::new(ConnState {
             session,
             queue: SendQueue::new(config.send_queue_limit),
+            direct: writer.direct(),
         }),
         wake_writer: Notify::new(),
+        writing: AtomicBool::new(false),
         shutdown,
         publishing: Mutex::new(None),
         started: Instant::now(),
@@ -414,7 +458,6 @@ async fn run(
     let handle = ConnectionHandle { shared };
     let _close_on_exit = CloseOnExit(handle.clone());
     sink.connection(handle.clone());
-    let (reader, writer) = stream.split();
     let mut writer_task = tokio::spawn(write_loop(writer, handle.clone()));
     let read_result = tokio::select! {
         r = read_loop(reader, &handle, &sink) => r,
@@ -515,14 +558,14 @@ async fn read_loop(
                     }
                     batch.push(&msg);
                     if batch.data_len() >= config.max_batch_bytes {
-                        handle.wake_players();
+                        handle.flush_players();
                         let permit = credits.clone().acquire_owned().await.ok();
                         sink.batch(handle.id(), batch.take(permit));
                     }
                 }
             }
         }
-        handle.wake_players();
+        handle.flush_players();
         if !batch.is_empty() {
             let permit = credits.clone().acquire_owned().await.ok();
             sink.batch(handle.id(), batch.take(permit));
@@ -530,7 +573,15 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(mut writer: Writer, handle: ConnectionHandle) -> Result<(), RuntimeError> {
+async fn write_loop(writer: Writer, handle: ConnectionHandle) -> Result<(), RuntimeError> {
+    let result = write_queued(writer, &handle).await;
+    // The socket closes once the reader is done too; no more direct writes to it.
+    handle.state().direct = None;
+    result
+}
+
+/// The writer task: writes the queue whenever woken, until the connection stops.
+async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(), RuntimeError> {
     let shared = &handle.shared;
     let mut parts: Vec<Bytes> = Vec::new();
     loop {
@@ -539,19 +590,30 @@ async fn write_loop(mut writer: Writer, handle: ConnectionHandle) -> Result<(), 
             handle.state().queue.clear();
             return Ok(());
         }
+        if shared.writing.swap(true, Ordering::SeqCst) {
+            // A direct write is under way; it wakes this task if it leaves work.
+            shared.wake_writer.notified().await;
+            continue;
+        }
         handle.state().queue.take(&mut parts, WRITE_SIZE);
         if !parts.is_empty() {
             let mut shutdown = shared.shutdown.subscribe();
-            tokio::select! {
+            let written = tokio::select! {
                 // TLS keeps records it could not write yet: flush them too.
                 r = async {
                     write_all_vectored(&mut writer, &mut parts).await?;
                     writer.flush().await
-                } => r?,
-                _ = shutdown.wait_for(|s| *s == Shutdown::Destroy) => return Ok(()),
+                } => Some(r),
+                _ = shutdown.wait_for(|s| *s == Shutdown::Destroy) => None,
+            };
+            shared.writing.store(false, Ordering::SeqCst);
+            match written {
+                Some(r) => r?,
+                None => return Ok(()),
             }
             continue;
         }
+        shared.writing.store(false, Ordering::SeqCst);
         if state == Shutdown::End {
             // Best effort: the peer may already be gone.
             let _ = writer.shutdown().await;
@@ -561,29 +623,53 @@ async fn write_loop(mut writer: Writer, handle: ConnectionHandle) -> Result<(), 
     }
 }
 
+/// The buffers of `parts` a vectored write is given (at most [`MAX_IOVECS`]).
+fn io_slices(parts: &[Bytes]) -> Vec<IoSlice<'_>> {
+    parts
+        .iter()
+        .take(MAX_IOVECS)
+        .map(|b| IoSlice::new(b))
+        .collect()
+}
+
+/// Consumes `written` bytes from the front of `parts[start..]`; returns the index of
+/// the first buffer not yet written in full.
+fn advance(parts: &mut [Bytes], mut start: usize, mut written: usize) -> usize {
+    while written > 0 {
+        let part = &mut parts[start];
+        let n = written.min(part.len());
+        part.advance(n);
+        written -= n;
+        if part.is_empty() {
+            start += 1;
+        }
+    }
+    start
+}
+
 /// Writes every buffer of `parts` (emptying it) with vectored writes.
 async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std::io::Result<()> {
     let mut start = 0;
     while start < parts.len() {
-        let slices: Vec<std::io::IoSlice<'_>> = parts[start..]
-            .iter()
-            .take(MAX_IOVECS)
-            .map(|b| std::io::IoSlice::new(b))
-            .collect();
-        let mut written = writer.write_vectored(&slices).await?;
+        let written = writer.write_vectored(&io_slices(&parts[start..])).await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        while written > 0 {
-            let part = &mut parts[start];
-            let n = written.min(part.len());
-            part.advance(n);
-            written -= n;
-            if part.is_empty() {
-                start += 1;
-            }
-        }
+        start = advance(parts, start, written);
     }
     parts.clear();
     Ok(())
+}
+
+/// Writes as much of `parts` as the socket takes without waiting; `parts` keeps what
+/// is left. An error is left for the writer task to meet on its next write.
+fn write_without_waiting(socket: &TcpStream, parts: &mut Vec<Bytes>) {
+    let mut start = 0;
+    while start < parts.len() {
+        match socket.try_write_vectored(&io_slices(&parts[start..])) {
+            Ok(written) if written > 0 => start = advance(parts, start, written),
+            _ => break,
+        }
+    }
+    parts.drain(..start);
 }

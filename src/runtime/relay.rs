@@ -47,8 +47,8 @@ struct Player {
     stream_id: u32,
     /// Joined with no keyframe to start from: media waits for the next one.
     waiting_for_keyframe: bool,
-    /// A message was queued for it and its writer is not woken yet.
-    wake_pending: bool,
+    /// A message was queued for it and not written yet.
+    write_pending: bool,
 }
 
 #[derive(Default)]
@@ -159,17 +159,27 @@ impl Hub {
                     encodings.push((key, f.clone()));
                     f
                 });
-            player.wake_pending |= offer == Offer::Queued;
+            player.write_pending |= offer == Offer::Queued;
             true
         });
     }
 
-    /// Wakes the writer of every player something was queued for by [`Self::publish`]
-    /// since the last call (the publisher's reader calls it once per read).
-    pub fn wake_players(&self) {
-        for player in self.state().players.iter_mut().filter(|p| p.wake_pending) {
-            player.wake_pending = false;
-            player.conn.wake_writer();
+    /// Writes to every player something was queued for by [`Self::publish`] since the
+    /// last call (the publisher's reader calls it once per read), outside the hub's
+    /// lock.
+    pub fn flush_players(&self) {
+        let due: Vec<ConnectionHandle> = self
+            .state()
+            .players
+            .iter_mut()
+            .filter(|p| p.write_pending)
+            .map(|p| {
+                p.write_pending = false;
+                p.conn.clone()
+            })
+            .collect();
+        for conn in due {
+            conn.write_now();
         }
     }
 
@@ -230,7 +240,7 @@ impl Hub {
             conn,
             stream_id,
             waiting_for_keyframe,
-            wake_pending: false,
+            write_pending: false,
         });
     }
 

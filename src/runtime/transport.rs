@@ -3,12 +3,10 @@
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsStream;
 
@@ -47,8 +45,8 @@ impl Transport {
     pub fn split(self) -> (Reader, Writer) {
         match self {
             Self::Tcp(s) => {
-                let (r, w) = s.into_split();
-                (Reader::Tcp(r), Writer::Tcp(w))
+                let s = Arc::new(s);
+                (Reader::Tcp(s.clone()), Writer::Tcp(s))
             }
             Self::Tls(s) => {
                 let (r, w) = tokio::io::split(*s);
@@ -60,7 +58,7 @@ impl Transport {
 
 /// The read side of a [`Transport`].
 pub enum Reader {
-    Tcp(OwnedReadHalf),
+    Tcp(Arc<TcpStream>),
     Tls(ReadHalf<TlsStream<TcpStream>>),
 }
 
@@ -93,53 +91,50 @@ impl Reader {
     }
 }
 
-/// The write side of a [`Transport`].
+/// The write side of a [`Transport`]. On plain TCP the socket is shared with the read
+/// side and with [`Writer::direct`]'s callers, which write without awaiting.
 pub enum Writer {
-    Tcp(OwnedWriteHalf),
+    Tcp(Arc<TcpStream>),
     Tls(WriteHalf<TlsStream<TcpStream>>),
 }
 
-impl AsyncWrite for Writer {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Tcp(w) => Pin::new(w).poll_write(cx, buf),
-            Self::Tls(w) => Pin::new(w).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Tcp(w) => Pin::new(w).poll_write_vectored(cx, bufs),
-            Self::Tls(w) => Pin::new(w).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
+impl Writer {
+    /// The socket, for writes from other tasks that never wait (plain TCP only: TLS
+    /// records are framed by this side's state).
+    pub fn direct(&self) -> Option<Arc<TcpStream>> {
         match self {
-            Self::Tcp(w) => w.is_write_vectored(),
-            Self::Tls(w) => w.is_write_vectored(),
+            Self::Tcp(w) => Some(w.clone()),
+            Self::Tls(_) => None,
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Tcp(w) => Pin::new(w).poll_flush(cx),
-            Self::Tls(w) => Pin::new(w).poll_flush(cx),
+    /// Writes some of `bufs`, waiting until the socket takes at least one byte.
+    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(w) => loop {
+                w.writable().await?;
+                match w.try_write_vectored(bufs) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    written => return written,
+                }
+            },
+            Self::Tls(w) => w.write_vectored(bufs).await,
         }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Tcp(w) => Pin::new(w).poll_shutdown(cx),
-            Self::Tls(w) => Pin::new(w).poll_shutdown(cx),
+    /// Writes out what TLS keeps buffered (nothing to do on plain TCP).
+    pub async fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Tcp(_) => Ok(()),
+            Self::Tls(w) => w.flush().await,
+        }
+    }
+
+    /// Ends the write direction (TCP FIN; TLS close_notify first).
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        match self {
+            Self::Tcp(w) => socket2::SockRef::from(w.as_ref()).shutdown(std::net::Shutdown::Write),
+            Self::Tls(w) => w.shutdown().await,
         }
     }
 }
