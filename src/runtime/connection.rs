@@ -67,6 +67,9 @@ struct Shared {
     /// [`ConnectionHandle::write_now`] caller), so that writes keep the queue's order.
     writing: AtomicBool,
     shutdown: watch::Sender<Shutdown>,
+    /// `shutdown` is still [`Shutdown::Running`]: read for every relayed message, so
+    /// kept next to `writing` instead of behind the channel's lock.
+    open: AtomicBool,
     /// Set while this connection publishes a stream to a relay hub.
     publishing: Mutex<Option<Publishing>>,
     /// The session clock's origin (timestamps of pings and the handshake).
@@ -102,7 +105,7 @@ impl ConnectionHandle {
     }
 
     fn is_open(&self) -> bool {
-        *self.shared.shutdown.borrow() == Shutdown::Running
+        self.shared.open.load(Ordering::Acquire)
     }
 
     /// Runs `f` on the session and wakes the writer. Returns false when the queued
@@ -226,27 +229,22 @@ impl ConnectionHandle {
     /// waits, instead of waking the writer task, often on the other worker thread
     /// (nginx-rtmp, on one thread, writes to its players the same way). What the
     /// socket does not take now, and everything on TLS, is left to the writer task.
-    pub(super) fn write_now(&self) {
+    /// `parts` is scratch space, left empty.
+    pub(super) fn write_now(&self, parts: &mut Vec<Bytes>) {
         let shared = &self.shared;
         if !self.is_open() || shared.writing.swap(true, Ordering::SeqCst) {
             // The writer takes the queue once its current write is done.
             return self.wake_writer();
         }
-        let mut parts = Vec::new();
-        let socket = {
-            let mut state = self.state();
-            let socket = state.direct.clone();
-            if socket.is_some() {
-                state.queue.take(&mut parts, WRITE_SIZE);
-            }
-            socket
-        };
-        if let Some(socket) = socket {
-            write_without_waiting(&socket, &mut parts);
-        }
         let writer_needed = {
-            let mut state = self.state();
-            state.queue.requeue_front(parts);
+            // The write never waits, so holding the lock meanwhile costs little.
+            let mut guard = self.state();
+            let state = &mut *guard;
+            if let Some(socket) = &state.direct {
+                state.queue.take(parts, WRITE_SIZE);
+                write_without_waiting(socket, parts);
+                state.queue.requeue_front(std::mem::take(parts));
+            }
             shared.writing.store(false, Ordering::SeqCst);
             !state.queue.is_empty() || !self.is_open()
         };
@@ -333,6 +331,7 @@ impl ConnectionHandle {
 
     /// Flushes queued bytes, then closes the connection.
     pub fn end(&self) {
+        self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.send_if_modified(|s| {
             let change = *s == Shutdown::Running;
             if change {
@@ -345,12 +344,14 @@ impl ConnectionHandle {
 
     /// Closes the connection now.
     pub fn destroy(&self) {
+        self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.send_replace(Shutdown::Destroy);
         self.shared.wake_writer.notify_one();
     }
 
     /// Fault injection for tests: makes the connection's reader task panic.
     pub fn inject_panic(&self) {
+        self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.send_replace(Shutdown::InjectedPanic);
     }
 }
@@ -451,6 +452,7 @@ async fn run(
         }),
         wake_writer: Notify::new(),
         writing: AtomicBool::new(false),
+        open: AtomicBool::new(true),
         shutdown,
         publishing: Mutex::new(None),
         started: Instant::now(),
@@ -623,13 +625,14 @@ async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(
     }
 }
 
-/// The buffers of `parts` a vectored write is given (at most [`MAX_IOVECS`]).
-fn io_slices(parts: &[Bytes]) -> Vec<IoSlice<'_>> {
-    parts
-        .iter()
-        .take(MAX_IOVECS)
-        .map(|b| IoSlice::new(b))
-        .collect()
+/// The buffers of `parts` a vectored write is given (at most [`MAX_IOVECS`]), on the
+/// stack.
+fn io_slices<'a>(parts: &'a [Bytes], slices: &mut [IoSlice<'a>; MAX_IOVECS]) -> usize {
+    let n = parts.len().min(MAX_IOVECS);
+    for (slice, part) in slices.iter_mut().zip(&parts[..n]) {
+        *slice = IoSlice::new(part);
+    }
+    n
 }
 
 /// Consumes `written` bytes from the front of `parts[start..]`; returns the index of
@@ -651,7 +654,11 @@ fn advance(parts: &mut [Bytes], mut start: usize, mut written: usize) -> usize {
 async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std::io::Result<()> {
     let mut start = 0;
     while start < parts.len() {
-        let written = writer.write_vectored(&io_slices(&parts[start..])).await?;
+        let written = {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let n = io_slices(&parts[start..], &mut slices);
+            writer.write_vectored(&slices[..n]).await?
+        };
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
@@ -666,7 +673,9 @@ async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std:
 fn write_without_waiting(socket: &TcpStream, parts: &mut Vec<Bytes>) {
     let mut start = 0;
     while start < parts.len() {
-        match socket.try_write_vectored(&io_slices(&parts[start..])) {
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let n = io_slices(&parts[start..], &mut slices);
+        match socket.try_write_vectored(&slices[..n]) {
             Ok(written) if written > 0 => start = advance(parts, start, written),
             _ => break,
         }

@@ -178,8 +178,9 @@ impl Hub {
                 p.conn.clone()
             })
             .collect();
+        let mut parts = Vec::new();
         for conn in due {
-            conn.write_now();
+            conn.write_now(&mut parts);
         }
     }
 
