@@ -343,3 +343,24 @@ test('a peer that floods pings and never reads the answers is closed at maxSendB
   assert.match(err.message, /send buffer/);
   sock.destroy();
 });
+
+test('RTMPAPI_IO_THREADS sets the I/O threads; a bad value is an error event with a code', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    const { rtmpServer } = require(${JSON.stringify(require.resolve('../index.js'))});
+    const server = rtmpServer().createServer(() => {});
+    server.on('error', (e) => { console.log(JSON.stringify({ code: e.code, message: e.message })); process.exit(0); });
+    server.listen(0, '127.0.0.1', () => {
+      const threads = require('node:fs').readdirSync('/proc/self/task')
+        .filter((t) => require('node:fs').readFileSync('/proc/self/task/' + t + '/comm', 'utf8').startsWith('rtmpapi-io'));
+      console.log(JSON.stringify({ threads: threads.length }));
+      server.close();
+    });`;
+  const run = (value) => JSON.parse(execFileSync(process.execPath, ['-e', script], {
+    env: { ...process.env, RTMPAPI_IO_THREADS: value }, encoding: 'utf8', timeout: 20_000,
+  }));
+  if (process.platform === 'linux') assert.deepEqual(run('3'), { threads: 3 });
+  const bad = run('lots');
+  assert.equal(bad.code, 'ERR_RTMP_SOCKET');
+  assert.match(bad.message, /RTMPAPI_IO_THREADS must be a whole number from 1 to 64, got "lots"/);
+});

@@ -2,8 +2,8 @@
 //! writer task (queued output → socket), sharing the core session behind a mutex that
 //! is never held across an await.
 
-use std::net::SocketAddr;
 use std::io::IoSlice;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;

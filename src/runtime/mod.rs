@@ -34,13 +34,33 @@ pub trait EventSink: Send + Sync + 'static {
     fn closed(&self, conn_id: u64, error: Option<RuntimeError>);
 }
 
+/// Environment variable setting the number of the runtime's I/O threads.
+pub const IO_THREADS_VAR: &str = "RTMPAPI_IO_THREADS";
+const MAX_IO_THREADS: usize = 64;
+
+/// The I/O thread count `RTMPAPI_IO_THREADS` asks for; one when unset. One thread by
+/// default, like nginx-rtmp's one worker: a relay writes to a stream's players from
+/// the publisher's task anyway, and with a second worker idle every wake-up of a task
+/// also wakes that worker to look for work to steal (13 % more CPU per GB ingested on
+/// two cores, bench/README.md). `node:cluster` workers are the way to more cores.
+fn io_threads(value: Option<&str>) -> Result<usize, String> {
+    let Some(value) = value else { return Ok(1) };
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_IO_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{IO_THREADS_VAR} must be a whole number from 1 to {MAX_IO_THREADS}, got {value:?}"
+        )),
+    }
+}
+
 /// The process-wide tokio runtime the package runs its sockets on, built on first use.
 pub fn tokio_handle() -> Result<&'static tokio::runtime::Runtime, std::io::Error> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
+            let threads = io_threads(std::env::var(IO_THREADS_VAR).ok().as_deref())?;
             tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+                .worker_threads(threads)
                 .thread_name("rtmpapi-io")
                 .enable_all()
                 .build()

@@ -191,3 +191,13 @@ async fn a_panic_in_a_connection_task_ends_only_that_session_and_closes_its_sock
     let (_again, _) = connect(port).await;
     eventually(|| recorder.connections.lock().unwrap().len() == 3).await;
 }
+
+#[test]
+fn io_threads_default_to_one_and_refuse_what_is_not_a_small_count() {
+    assert_eq!(io_threads(None), Ok(1));
+    assert_eq!(io_threads(Some(" 4 ")), Ok(4));
+    for bad in ["0", "65", "two", "-1", ""] {
+        let err = io_threads(Some(bad)).unwrap_err();
+        assert!(err.contains(IO_THREADS_VAR), "{err}");
+    }
+}
