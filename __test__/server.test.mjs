@@ -141,6 +141,66 @@ test('the message events reach an app that registered no msg.loop, and a later l
   await closeServer(server);
 });
 
+test('Acknowledgements stop reaching JS while nothing could see them, and come back when something could', async () => {
+  let serverSession;
+  const commands = [];
+  const { server, port } = await startServer((session) => {
+    serverSession = session;
+    session.msg.loop(null, { amf0cmd: (c) => commands.push(c.chunk.msg.transId) });
+  });
+  const { session: client, sock } = await connectClient(port);
+  const batchTypes = [];
+  const until = async (what, ok) => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(ok(), what);
+  };
+  await until('the server session', () => serverSession);
+  const onBatch = serverSession._onBatch;
+  serverSession._onBatch = function (data, meta) {
+    for (let i = 0; i < meta.length; i += 7) batchTypes.push(meta[i]);
+    return onBatch.call(this, data, meta);
+  };
+  // Each command is sent after an ack, so its arrival means the ack before it was handled.
+  const ackThenCommand = async (n) => {
+    client.chunk(2).sendAckMsg();
+    client.sendCommand({ cmd: 'ping', transId: n, cmdObj: null });
+    await until(`command ${n}`, () => commands.includes(n));
+  };
+  await ackThenCommand(1);
+  assert.equal(serverSession._acksPaused, true, 'no ack handler, no cb, no message listener');
+  await ackThenCommand(2);
+  await ackThenCommand(3);
+  assert.deepEqual(batchTypes.filter((t) => t === 3).length, 1, 'only the first ack crossed into JS');
+  const acks = [];
+  serverSession.on('message', (c) => { if (c.chunk.msgType === 3) acks.push(c.chunk.msg.seq); });
+  assert.equal(serverSession._acksPaused, false);
+  await ackThenCommand(4);
+  assert.equal(acks.length, 1, 'a message listener gets acks again');
+  assert.ok(acks[0] > 0);
+  sock.destroy();
+  await closeServer(server);
+});
+
+test('a reader with an ack handler or a cb, and a reader to come, get every Acknowledgement', async () => {
+  const seen = { handler: 0, cb: 0, later: 0 };
+  let n = 0;
+  const { server, port } = await startServer((session) => {
+    const which = ['handler', 'cb', 'later'][n++];
+    if (which === 'handler') session.msg.loop(null, { ack: () => seen.handler++ });
+    if (which === 'cb') session.msg.loop((c) => { if (c.chunk.msgType === 3) seen.cb++; }, {});
+    // 'later': no reader and no listener yet: messages are kept for the reader to come.
+    if (which === 'later') setTimeout(() => session.msg.loop(null, { ack: () => seen.later++ }), 150);
+  });
+  for (const which of ['handler', 'cb', 'later']) {
+    const { session: client, sock } = await connectClient(port);
+    for (let i = 0; i < 3; i++) client.chunk(2).sendAckMsg();
+    for (let i = 0; i < 100 && seen[which] < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(seen[which], 3, which);
+    sock.destroy();
+  }
+  await closeServer(server);
+});
+
 test('control messages: set chunk size applies, pings are answered, user control decodes', async () => {
   let serverChunk;
   let gotPong;

@@ -33,6 +33,9 @@ const STREAM_BEGIN = 0;
 const STREAM_EOF = 1;
 const SET_BUFFER_LENGTH = 3;
 
+/** Acknowledgement (RTMP 1.0 §5.4.3): the one message type players send steadily. */
+const ACKNOWLEDGEMENT = 3;
+
 /** Messages kept for a reader that has not been registered yet. */
 const MAX_UNREAD = 10000;
 
@@ -55,6 +58,7 @@ class MessageReader {
    */
   read(cb, handlers) {
     this.readers.push({ cb, handlers: handlers || {}, once: true });
+    this.session._resumeAcks();
     this._drain();
   }
 
@@ -65,6 +69,7 @@ class MessageReader {
    */
   loop(cb, handlers) {
     this.readers.push({ cb, handlers: handlers || {}, once: false });
+    this.session._resumeAcks();
     this._drain();
   }
 
@@ -78,6 +83,7 @@ class MessageReader {
    * with or without a reader.
    */
   _deliver(message) {
+    if (message.type === ACKNOWLEDGEMENT) this.session._pauseAcksIfUnseen();
     if (this.readers.length === 0 && !this.session._listensForMessages()) {
       if (this.unread.length >= MAX_UNREAD) this.unread.shift();
       this.unread.push(message);
@@ -88,7 +94,10 @@ class MessageReader {
 
   _dispatch(message) {
     const reader = this.readers[0];
-    if (reader && reader.once) this.readers.shift();
+    if (reader && reader.once) {
+      this.readers.shift();
+      this.session._resumeAcks();
+    }
     const chunkObj = this.session._fill(message);
     if (!chunkObj || !reader) return;
     this.session._call(reader.cb, chunkObj);
@@ -117,6 +126,7 @@ class Session extends EventEmitter {
     this.chunkSize = { rcv: 128, snd: 128, rcvWinSize: 0, sndWinSize: 0 };
     this.chunks = new Map();
     this.closed = false;
+    this._acksPaused = false;
     this._started = Date.now();
   }
 
@@ -267,6 +277,51 @@ class Session extends EventEmitter {
     const ok = this._send(fn);
     if (!this.closed) Object.assign(this.chunkSize, this._transport.native.chunkSizes());
     return ok;
+  }
+
+  on(name, listener) {
+    super.on(name, listener);
+    if (name === 'message') this._resumeAcks();
+    return this;
+  }
+
+  addListener(name, listener) {
+    return this.on(name, listener);
+  }
+
+  prependListener(name, listener) {
+    super.prependListener(name, listener);
+    if (name === 'message') this._resumeAcks();
+    return this;
+  }
+
+  /**
+   * Whether a received Acknowledgement could reach the app: a 'message' listener, the
+   * current reader's `cb` or `ack` handler, or no reader and no listener yet (then
+   * messages are kept for a reader to come). While none could, the native side stops
+   * delivering them, so a server's players acknowledging every window never wake
+   * the JS thread for nothing. An `ack` handler added to a handlers object after
+   * `loop` was called is not seen.
+   */
+  _wantsAcks() {
+    if (this.listenerCount('message') > 0) return true;
+    const reader = this.msg.readers[0];
+    if (!reader) return !this._listensForMessages();
+    return typeof reader.cb === 'function' || typeof reader.handlers.ack === 'function';
+  }
+
+  /** An Acknowledgement arrived: stop their delivery if nothing could see them. */
+  _pauseAcksIfUnseen() {
+    if (this._acksPaused || this.closed || this._wantsAcks()) return;
+    this._acksPaused = true;
+    this._transport.native.setDeliverAcks(false);
+  }
+
+  /** Readers or listeners changed: deliver Acknowledgements again if they could be seen. */
+  _resumeAcks() {
+    if (!this._acksPaused || this.closed || !this._wantsAcks()) return;
+    this._acksPaused = false;
+    this._transport.native.setDeliverAcks(true);
   }
 
   /** Whether the app listens for received messages as events. */

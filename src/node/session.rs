@@ -510,6 +510,16 @@ impl NativeSession {
         }
     }
 
+    /// Whether received Acknowledgements are delivered (the default); the JS session
+    /// turns them off while nothing of the app's could see them. A detached session
+    /// hands every message to its feeder.
+    #[napi(catch_unwind)]
+    pub fn set_deliver_acks(&self, deliver: bool) {
+        if let Backend::Connection(c) = &self.backend {
+            c.set_deliver_acks(deliver);
+        }
+    }
+
     /// Sends a PingRequest; the peer's PingResponse sets `stats().rttMs`.
     #[napi(catch_unwind)]
     pub fn ping(&mut self) -> napi::Result<bool> {

@@ -17,7 +17,7 @@ use super::transport::{Reader, Transport, Writer};
 use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig};
 use crate::proto::chunk::OutgoingHeader;
 use crate::proto::handshake::{Role, RANDOM_SIZE};
-use crate::proto::message::ControlMessage;
+use crate::proto::message::{type_id, ControlMessage};
 use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame};
 use crate::proto::session::{Counters, Event, Session, Windows};
 
@@ -70,6 +70,9 @@ struct Shared {
     /// `shutdown` is still [`Shutdown::Running`]: read for every relayed message, so
     /// kept next to `writing` instead of behind the channel's lock.
     open: AtomicBool,
+    /// Whether received Acknowledgements go to the app (see
+    /// [`ConnectionHandle::set_deliver_acks`]).
+    deliver_acks: AtomicBool,
     /// Set while this connection publishes a stream to a relay hub.
     publishing: Mutex<Option<Publishing>>,
     /// The session clock's origin (timestamps of pings and the handshake).
@@ -280,6 +283,15 @@ impl ConnectionHandle {
         offer
     }
 
+    /// Whether received Acknowledgements (RTMP 1.0 §5.4.3) are delivered to the app, as
+    /// every message is by default. A peer acknowledges every window of bytes it gets,
+    /// so a server with many players gets a steady stream of them; an app that cannot
+    /// see them (no handler or listener for them) turns them off, and they then never
+    /// wake the JS thread.
+    pub fn set_deliver_acks(&self, deliver: bool) {
+        self.shared.deliver_acks.store(deliver, Ordering::Relaxed);
+    }
+
     /// Forwards this connection's audio, video and data messages on message stream
     /// `stream_id` to `hub`; `emit` keeps delivering them to the app too.
     pub fn publish(&self, hub: Arc<Hub>, stream_id: u32, emit: bool) {
@@ -320,6 +332,11 @@ impl ConnectionHandle {
         if let Some(hub) = hub {
             hub.flush_players();
         }
+    }
+
+    /// Whether a received message goes to the app.
+    fn delivers(&self, msg: &crate::proto::chunk::Message) -> bool {
+        msg.type_id != type_id::ACKNOWLEDGEMENT || self.shared.deliver_acks.load(Ordering::Relaxed)
     }
 
     fn publishing(&self) -> MutexGuard<'_, Option<Publishing>> {
@@ -453,6 +470,7 @@ async fn run(
         wake_writer: Notify::new(),
         writing: AtomicBool::new(false),
         open: AtomicBool::new(true),
+        deliver_acks: AtomicBool::new(true),
         shutdown,
         publishing: Mutex::new(None),
         started: Instant::now(),
@@ -555,7 +573,7 @@ async fn read_loop(
                     sink.ready(handle.id());
                 }
                 Some(Event::Message(msg)) => {
-                    if !handle.relay(&msg) {
+                    if !handle.relay(&msg) || !handle.delivers(&msg) {
                         continue;
                     }
                     batch.push(&msg);
