@@ -26,6 +26,13 @@ const WRITE_SIZE: usize = 256 * 1024;
 /// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
 const MAX_IOVECS: usize = 256;
 
+/// Buffers [`ConnectionHandle::relay_now`] reuses from one player to the next.
+#[derive(Default)]
+pub(super) struct RelayScratch {
+    frames: Vec<(u32, Arc<SharedFrame>)>,
+    parts: Vec<Bytes>,
+}
+
 /// How the app asked the connection to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shutdown {
@@ -44,7 +51,7 @@ enum Shutdown {
 pub(super) struct ConnState {
     pub(super) session: Session,
     pub(super) queue: SendQueue,
-    /// The plain TCP socket while the writer task runs, for [`ConnectionHandle::write_now`].
+    /// The plain TCP socket while the writer task runs, for [`ConnectionHandle::relay_now`].
     direct: Option<Arc<TcpStream>>,
 }
 
@@ -64,7 +71,7 @@ struct Shared {
     state: Mutex<ConnState>,
     wake_writer: Notify,
     /// Held by whoever is writing to the socket (the writer task, or a
-    /// [`ConnectionHandle::write_now`] caller), so that writes keep the queue's order.
+    /// [`ConnectionHandle::relay_now`] caller), so that writes keep the queue's order.
     writing: AtomicBool,
     shutdown: watch::Sender<Shutdown>,
     /// `shutdown` is still [`Shutdown::Running`]: read for every relayed message, so
@@ -205,21 +212,18 @@ impl ConnectionHandle {
         self.is_open()
     }
 
-    /// Offers a shared media frame on `csid`, encoded for this connection's send chunk
-    /// size by `encode` (called under the lock, so the size cannot change meanwhile).
-    /// Nothing is written yet: the relay calls [`Self::write_now`] once per read of the
-    /// publisher, so that what one read brought goes out in one vectored write.
-    pub(super) fn offer_frame(
-        &self,
-        csid: u32,
-        encode: impl FnOnce(u32) -> Arc<SharedFrame>,
-    ) -> Offer {
-        self.queue_frame(csid, encode, false)
-    }
-
     /// Queues a shared frame past the drop policy (a joining player's burst).
     pub(super) fn push_frame(&self, csid: u32, encode: impl FnOnce(u32) -> Arc<SharedFrame>) {
-        self.queue_frame(csid, encode, true);
+        if !self.is_open() {
+            return;
+        }
+        {
+            let mut state = self.state();
+            state.flush();
+            let frame = encode(state.session.windows().send_chunk_size);
+            state.queue.push_shared(frame);
+            state.session.forget_chunk_stream(csid);
+        }
         self.wake_writer();
     }
 
@@ -227,60 +231,50 @@ impl ConnectionHandle {
         self.shared.wake_writer.notify_one();
     }
 
-    /// Writes what is queued from the calling task (the publisher's reader, for the
-    /// players of its stream) when no one else is writing: a vectored write that never
-    /// waits, instead of waking the writer task, often on the other worker thread
-    /// (nginx-rtmp, on one thread, writes to its players the same way). What the
-    /// socket does not take now, and everything on TLS, is left to the writer task.
-    /// `parts` is scratch space, left empty.
-    pub(super) fn write_now(&self, parts: &mut Vec<Bytes>) {
-        let shared = &self.shared;
-        if !self.is_open() || shared.writing.swap(true, Ordering::SeqCst) {
-            // The writer takes the queue once its current write is done.
-            return self.wake_writer();
+    /// Offers relayed media frames to the send queue's drop policy, then writes what is
+    /// queued from the calling task (the publisher's reader) if no one else is writing:
+    /// a vectored write that never waits, instead of waking the writer task, often on
+    /// the other worker thread (nginx-rtmp, on one thread, writes to its players the
+    /// same way). `encode` gives the frames `(csid, frame)` for this connection's send
+    /// chunk size; it runs under the lock, so the size cannot change meanwhile. What
+    /// the socket does not take now, and everything on TLS, is left to the writer task.
+    pub(super) fn relay_now(
+        &self,
+        encode: impl FnOnce(u32, &mut Vec<(u32, Arc<SharedFrame>)>),
+        scratch: &mut RelayScratch,
+    ) {
+        if !self.is_open() {
+            return;
         }
+        let shared = &self.shared;
+        let claimed = !shared.writing.swap(true, Ordering::SeqCst);
         let writer_needed = {
             // The write never waits, so holding the lock meanwhile costs little.
             let mut guard = self.state();
             let state = &mut *guard;
-            if let Some(socket) = &state.direct {
-                state.queue.take(parts, WRITE_SIZE);
-                write_without_waiting(socket, parts);
-                state.queue.requeue_front(std::mem::take(parts));
+            state.flush();
+            encode(state.session.windows().send_chunk_size, &mut scratch.frames);
+            for (csid, frame) in scratch.frames.drain(..) {
+                if state.queue.offer(frame) == Offer::Queued {
+                    state.session.forget_chunk_stream(csid);
+                }
             }
-            shared.writing.store(false, Ordering::SeqCst);
+            if claimed {
+                if let Some(socket) = &state.direct {
+                    state.queue.take(&mut scratch.parts, WRITE_SIZE);
+                    write_without_waiting(socket, &mut scratch.parts);
+                    state
+                        .queue
+                        .requeue_front(std::mem::take(&mut scratch.parts));
+                }
+                shared.writing.store(false, Ordering::SeqCst);
+            }
+            // Unclaimed: the writer is mid-write and takes the queue after it.
             !state.queue.is_empty() || !self.is_open()
         };
         if writer_needed {
             self.wake_writer();
         }
-    }
-
-    fn queue_frame(
-        &self,
-        csid: u32,
-        encode: impl FnOnce(u32) -> Arc<SharedFrame>,
-        force: bool,
-    ) -> Offer {
-        if !self.is_open() {
-            return Offer::Dropped;
-        }
-        let offer = {
-            let mut state = self.state();
-            state.flush();
-            let frame = encode(state.session.windows().send_chunk_size);
-            let offer = if force {
-                state.queue.push_shared(frame);
-                Offer::Queued
-            } else {
-                state.queue.offer(frame)
-            };
-            if offer == Offer::Queued {
-                state.session.forget_chunk_stream(csid);
-            }
-            offer
-        };
-        offer
     }
 
     /// Whether received Acknowledgements (RTMP 1.0 §5.4.3) are delivered to the app, as
@@ -325,7 +319,7 @@ impl ConnectionHandle {
         }
     }
 
-    /// Writes to the players this connection's published messages were queued for
+    /// Sends the players of the stream this connection publishes what it published
     /// since the last call.
     fn flush_players(&self) {
         let hub = self.publishing().as_ref().map(|p| p.hub.clone());

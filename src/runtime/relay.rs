@@ -1,18 +1,20 @@
 //! Native fan-out: a hub per live stream receives the publisher's audio, video and data
-//! messages (in the publisher's reader task) and hands each to every player as one
-//! shared frame, encoded once per distinct (chunk size, chunk stream id, message stream
-//! id). Late joiners first get the metadata, the decoder configurations and the cached
+//! messages (in the publisher's reader task) and, once per read of the publisher, hands
+//! what the read brought to every player as shared frames, encoded once per distinct
+//! (chunk size, chunk stream id, message stream id), and written to each player's
+//! socket from the publisher's task. Late joiners first get the metadata, the decoder configurations and the cached
 //! group of pictures starting at its keyframe, so they start at once.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
+use super::connection::RelayScratch;
 use super::ConnectionHandle;
 use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader};
 use crate::proto::media::{audio_role, video_role, MediaRole};
 use crate::proto::message::type_id;
-use crate::proto::outbound::{Offer, SharedFrame};
+use crate::proto::outbound::SharedFrame;
 
 /// Chunk streams relayed media goes out on (the session's own commands use 3).
 pub const AUDIO_CSID: u32 = 4;
@@ -47,8 +49,8 @@ struct Player {
     stream_id: u32,
     /// Joined with no keyframe to start from: media waits for the next one.
     waiting_for_keyframe: bool,
-    /// A message was queued for it and not written yet.
-    write_pending: bool,
+    /// The hub's message count when it joined: its burst had every message up to it.
+    joined_after: u64,
 }
 
 #[derive(Default)]
@@ -63,6 +65,9 @@ struct HubState {
     last_timestamp: u32,
     players: Vec<Player>,
     messages: u64,
+    /// Messages published since the players were last sent what was published: the
+    /// last `pending.len()` of `messages`.
+    pending: Vec<Cached>,
 }
 
 /// Statistics of a hub.
@@ -85,6 +90,45 @@ fn csid_for(type_id: u8) -> u32 {
         type_id::AUDIO => AUDIO_CSID,
         type_id::VIDEO => VIDEO_CSID,
         _ => DATA_CSID,
+    }
+}
+
+/// A player to send a flush's messages to, read under the hub's lock.
+struct Due {
+    conn: ConnectionHandle,
+    stream_id: u32,
+    waiting_for_keyframe: bool,
+    /// Leading messages its join burst already had.
+    skip: usize,
+}
+
+/// A message encoded for one (chunk size, message stream id).
+type Encoded = ((u32, u32), Arc<SharedFrame>);
+
+/// The frames of one flush's messages, encoded once per (chunk size, message stream id).
+struct Encodings(Vec<Vec<Encoded>>);
+
+impl Encodings {
+    fn new(messages: usize) -> Self {
+        Self((0..messages).map(|_| Vec::new()).collect())
+    }
+
+    /// Message `index` (`item`) encoded for `chunk_size` on message stream `stream_id`.
+    fn get(
+        &mut self,
+        index: usize,
+        item: &Cached,
+        chunk_size: u32,
+        stream_id: u32,
+    ) -> Arc<SharedFrame> {
+        let key = (chunk_size, stream_id);
+        let encoded = &mut self.0[index];
+        if let Some((_, frame)) = encoded.iter().find(|(k, _)| *k == key) {
+            return frame.clone();
+        }
+        let frame = frame_for(item, chunk_size, stream_id, item.timestamp);
+        encoded.push((key, frame.clone()));
+        frame
     }
 }
 
@@ -134,53 +178,58 @@ impl Hub {
         state.messages += 1;
         state.last_timestamp = msg.timestamp;
         self.remember(&mut state, &item, msg);
-
-        let mut encodings: Vec<((u32, u32), Arc<SharedFrame>)> = Vec::new();
-        state.players.retain_mut(|player| {
-            if !player.conn.is_running() {
-                return false;
-            }
-            if player.waiting_for_keyframe {
-                match role {
-                    MediaRole::Keyframe => player.waiting_for_keyframe = false,
-                    MediaRole::Config => {}
-                    _ => return true,
-                }
-            }
-            let stream_id = player.stream_id;
-            let offer = player
-                .conn
-                .offer_frame(csid_for(item.type_id), |chunk_size| {
-                    let key = (chunk_size, stream_id);
-                    if let Some((_, f)) = encodings.iter().find(|(k, _)| *k == key) {
-                        return f.clone();
-                    }
-                    let f = frame_for(&item, chunk_size, stream_id, item.timestamp);
-                    encodings.push((key, f.clone()));
-                    f
-                });
-            player.write_pending |= offer == Offer::Queued;
-            true
-        });
+        state.pending.push(item);
     }
 
-    /// Writes to every player something was queued for by [`Self::publish`] since the
-    /// last call (the publisher's reader calls it once per read), outside the hub's
-    /// lock.
+    /// Sends every player the messages published since the last call, in one pass
+    /// over the players (the publisher's reader calls it once per read, so that what a
+    /// read brought goes out to each in one vectored write). The hub's lock is not held
+    /// while writing.
     pub fn flush_players(&self) {
-        let due: Vec<ConnectionHandle> = self
-            .state()
-            .players
-            .iter_mut()
-            .filter(|p| p.write_pending)
-            .map(|p| {
-                p.write_pending = false;
-                p.conn.clone()
-            })
-            .collect();
-        let mut parts = Vec::new();
-        for conn in due {
-            conn.write_now(&mut parts);
+        let (items, due) = {
+            let mut state = self.state();
+            if state.pending.is_empty() {
+                return;
+            }
+            let items = std::mem::take(&mut state.pending);
+            let first = state.messages + 1 - items.len() as u64;
+            let keyframe_found = items.iter().any(|i| i.role == MediaRole::Keyframe);
+            let mut due = Vec::with_capacity(state.players.len());
+            state.players.retain_mut(|player| {
+                if !player.conn.is_running() {
+                    return false;
+                }
+                due.push(Due {
+                    conn: player.conn.clone(),
+                    stream_id: player.stream_id,
+                    waiting_for_keyframe: player.waiting_for_keyframe,
+                    skip: (player.joined_after + 1).saturating_sub(first) as usize,
+                });
+                player.waiting_for_keyframe &= !keyframe_found;
+                true
+            });
+            (items, due)
+        };
+        let mut encodings = Encodings::new(items.len());
+        let mut scratch = RelayScratch::default();
+        for player in due {
+            player.conn.relay_now(
+                |chunk_size, out| {
+                    let mut waiting = player.waiting_for_keyframe;
+                    for (i, item) in items.iter().enumerate().skip(player.skip) {
+                        if waiting {
+                            match item.role {
+                                MediaRole::Keyframe => waiting = false,
+                                MediaRole::Config => {}
+                                _ => continue,
+                            }
+                        }
+                        let frame = encodings.get(i, item, chunk_size, player.stream_id);
+                        out.push((csid_for(item.type_id), frame));
+                    }
+                },
+                &mut scratch,
+            );
         }
     }
 
@@ -237,11 +286,12 @@ impl Hub {
         }
         let waiting_for_keyframe = state.gop.is_empty();
         state.players.retain(|p| p.conn.id() != conn.id());
+        let joined_after = state.messages;
         state.players.push(Player {
             conn,
             stream_id,
             waiting_for_keyframe,
-            write_pending: false,
+            joined_after,
         });
     }
 
@@ -261,6 +311,7 @@ impl Hub {
         state.video_config = None;
         state.gop.clear();
         state.gop_bytes = 0;
+        state.pending.clear();
         for p in &mut state.players {
             p.waiting_for_keyframe = true;
         }
