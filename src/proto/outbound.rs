@@ -8,6 +8,7 @@
 //! Decoder configurations are never dropped.
 
 use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -43,7 +44,17 @@ impl Item {
             Self::Shared(f) => f.len,
         }
     }
+
+    fn parts(&self) -> &[Bytes] {
+        match self {
+            Self::Own(b) => std::slice::from_ref(b),
+            Self::Shared(f) => &f.parts,
+        }
+    }
 }
+
+/// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
+pub const MAX_IOVECS: usize = 256;
 
 /// What happened to a media frame offered to the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +74,8 @@ pub struct DropStats {
 #[derive(Debug)]
 pub struct SendQueue {
     items: VecDeque<Item>,
+    /// Bytes of the front item already written (a write stopped in the middle of it).
+    front_written: usize,
     queued: usize,
     media_limit: usize,
     skipping_video: bool,
@@ -76,6 +89,7 @@ impl SendQueue {
     pub fn new(media_limit: usize) -> Self {
         Self {
             items: VecDeque::new(),
+            front_written: 0,
             queued: 0,
             media_limit,
             skipping_video: false,
@@ -153,12 +167,21 @@ impl SendQueue {
         self.skipping_video = true;
         let before = self.items.len();
         let mut freed = 0;
-        self.items.retain(|item| match item {
-            Item::Shared(f) if matches!(f.role, MediaRole::Keyframe | MediaRole::InterFrame) => {
-                freed += f.len;
-                false
+        // The peer may already have the start of the front item: it goes out whole.
+        let mut keep_front = self.front_written > 0;
+        self.items.retain(|item| {
+            if std::mem::take(&mut keep_front) {
+                return true;
             }
-            _ => true,
+            match item {
+                Item::Shared(f)
+                    if matches!(f.role, MediaRole::Keyframe | MediaRole::InterFrame) =>
+                {
+                    freed += f.len;
+                    false
+                }
+                _ => true,
+            }
         });
         self.queued -= freed;
         self.dropped.video_frames += (before - self.items.len()) as u64;
@@ -168,33 +191,80 @@ impl SendQueue {
     pub fn take(&mut self, out: &mut Vec<Bytes>, max_bytes: usize) {
         let mut taken = 0;
         while let Some(item) = self.items.front() {
-            if taken > 0 && taken + item.len() > max_bytes {
+            let left = item.len() - self.front_written;
+            if taken > 0 && taken + left > max_bytes {
                 break;
             }
             let Some(item) = self.items.pop_front() else {
                 break;
             };
-            taken += item.len();
-            self.queued -= item.len();
-            match item {
-                Item::Own(b) => out.push(b),
-                Item::Shared(f) => out.extend(f.parts.iter().cloned()),
+            taken += left;
+            self.queued -= left;
+            let mut skip = std::mem::take(&mut self.front_written);
+            for part in item.parts() {
+                if skip >= part.len() {
+                    skip -= part.len();
+                    continue;
+                }
+                out.push(part.slice(skip..));
+                skip = 0;
             }
         }
     }
 
-    /// Puts back at the front, in order, what a write took but the socket did not
-    /// accept (never dropped: the peer may already have the start of a frame).
-    pub fn requeue_front(&mut self, parts: Vec<Bytes>) {
-        for part in parts.into_iter().rev().filter(|p| !p.is_empty()) {
-            self.queued += part.len();
-            self.items.push_front(Item::Own(part));
+    /// Hands `write` the front of the queue (at most [`MAX_IOVECS`] buffers) without
+    /// taking it out, for a write that never waits, and drops the bytes `write` says
+    /// it wrote; returns that count.
+    pub fn write_front(&mut self, write: impl FnOnce(&[IoSlice<'_>]) -> usize) -> usize {
+        let written = {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let mut n = 0;
+            let mut skip = self.front_written;
+            'items: for item in &self.items {
+                for part in item.parts() {
+                    if skip >= part.len() {
+                        skip -= part.len();
+                        continue;
+                    }
+                    if n == MAX_IOVECS {
+                        break 'items;
+                    }
+                    slices[n] = IoSlice::new(&part[skip..]);
+                    skip = 0;
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                return 0;
+            }
+            write(&slices[..n])
+        };
+        self.consume(written);
+        written
+    }
+
+    /// Drops `n` written bytes from the front.
+    fn consume(&mut self, mut n: usize) {
+        self.queued -= n;
+        while n > 0 {
+            let Some(front) = self.items.front() else {
+                break;
+            };
+            let left = front.len() - self.front_written;
+            if n < left {
+                self.front_written += n;
+                break;
+            }
+            n -= left;
+            self.front_written = 0;
+            self.items.pop_front();
         }
     }
 
     /// Drops everything queued (the session is being destroyed).
     pub fn clear(&mut self) {
         self.items.clear();
+        self.front_written = 0;
         self.queued = 0;
     }
 }
@@ -285,19 +355,25 @@ mod tests {
     }
 
     #[test]
-    fn requeued_leftovers_go_first_and_survive_a_video_drop() {
+    fn a_write_that_stops_mid_frame_resumes_there_and_that_frame_survives_a_video_drop() {
         let mut q = SendQueue::new(100);
         q.offer(frame(MediaRole::Keyframe, 60));
         q.offer(frame(MediaRole::Audio, 5));
-        let mut out = Vec::new();
-        q.take(&mut out, 60);
-        assert_eq!(out.len(), 1);
-        // The socket took 20 of the keyframe's 60 bytes.
-        out[0] = out[0].slice(20..);
-        q.requeue_front(std::mem::take(&mut out));
+        let offered = q.write_front(|slices| {
+            assert_eq!(slices.iter().map(|s| s.len()).collect::<Vec<_>>(), [60, 5]);
+            20
+        });
+        assert_eq!(offered, 20);
         assert_eq!(q.queued_bytes(), 45);
         assert_eq!(q.offer(frame(MediaRole::InterFrame, 90)), Offer::Dropped);
+        q.write_front(|slices| {
+            assert_eq!(slices.iter().map(|s| s.len()).collect::<Vec<_>>(), [40, 5]);
+            0
+        });
+        let mut out = Vec::new();
         q.take(&mut out, usize::MAX);
         assert_eq!(out.iter().map(Bytes::len).collect::<Vec<_>>(), [40, 5]);
+        assert_eq!(q.queued_bytes(), 0);
+        assert_eq!(q.write_front(|_| unreachable!("nothing queued")), 0);
     }
 }

@@ -18,19 +18,16 @@ use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig};
 use crate::proto::chunk::OutgoingHeader;
 use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::{type_id, ControlMessage};
-use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame};
+use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame, MAX_IOVECS};
 use crate::proto::session::{Counters, Event, Session, Windows};
 
 /// Bytes handed to one vectored write.
 const WRITE_SIZE: usize = 256 * 1024;
-/// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
-const MAX_IOVECS: usize = 256;
 
 /// Buffers [`ConnectionHandle::relay_now`] reuses from one player to the next.
 #[derive(Default)]
 pub(super) struct RelayScratch {
     frames: Vec<(u32, Arc<SharedFrame>)>,
-    parts: Vec<Bytes>,
 }
 
 /// How the app asked the connection to stop.
@@ -261,11 +258,7 @@ impl ConnectionHandle {
             }
             if claimed {
                 if let Some(socket) = &state.direct {
-                    state.queue.take(&mut scratch.parts, WRITE_SIZE);
-                    write_without_waiting(socket, &mut scratch.parts);
-                    state
-                        .queue
-                        .requeue_front(std::mem::take(&mut scratch.parts));
+                    write_without_waiting(socket, &mut state.queue);
                 }
                 shared.writing.store(false, Ordering::SeqCst);
             }
@@ -680,17 +673,11 @@ async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std:
     Ok(())
 }
 
-/// Writes as much of `parts` as the socket takes without waiting; `parts` keeps what
-/// is left. An error is left for the writer task to meet on its next write.
-fn write_without_waiting(socket: &TcpStream, parts: &mut Vec<Bytes>) {
-    let mut start = 0;
-    while start < parts.len() {
-        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-        let n = io_slices(&parts[start..], &mut slices);
-        match socket.try_write_vectored(&slices[..n]) {
-            Ok(written) if written > 0 => start = advance(parts, start, written),
-            _ => break,
-        }
-    }
-    parts.drain(..start);
+/// Writes as much of `queue` as the socket takes without waiting. A plain `sendmsg`:
+/// tokio's readiness is left as it is, and the writer task, if woken for what is left,
+/// finds out itself that the socket is full. An error is left for the writer task to
+/// meet on its next write.
+fn write_without_waiting(socket: &TcpStream, queue: &mut SendQueue) {
+    let socket = socket2::SockRef::from(socket);
+    while queue.write_front(|slices| socket.send_vectored(slices).unwrap_or(0)) > 0 {}
 }
