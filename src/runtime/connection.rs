@@ -630,16 +630,6 @@ async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(
     }
 }
 
-/// The buffers of `parts` a vectored write is given (at most [`MAX_IOVECS`]), on the
-/// stack.
-fn io_slices<'a>(parts: &'a [Bytes], slices: &mut [IoSlice<'a>; MAX_IOVECS]) -> usize {
-    let n = parts.len().min(MAX_IOVECS);
-    for (slice, part) in slices.iter_mut().zip(&parts[..n]) {
-        *slice = IoSlice::new(part);
-    }
-    n
-}
-
 /// Consumes `written` bytes from the front of `parts[start..]`; returns the index of
 /// the first buffer not yet written in full.
 fn advance(parts: &mut [Bytes], mut start: usize, mut written: usize) -> usize {
@@ -659,11 +649,14 @@ fn advance(parts: &mut [Bytes], mut start: usize, mut written: usize) -> usize {
 async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std::io::Result<()> {
     let mut start = 0;
     while start < parts.len() {
-        let written = {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let n = io_slices(&parts[start..], &mut slices);
-            writer.write_vectored(&slices[..n]).await?
-        };
+        // On the heap: an array would be part of every writer task's future, idle or
+        // not (4 KiB per session).
+        let slices: Vec<IoSlice<'_>> = parts[start..]
+            .iter()
+            .take(MAX_IOVECS)
+            .map(|b| IoSlice::new(b))
+            .collect();
+        let written = writer.write_vectored(&slices).await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
