@@ -217,8 +217,9 @@ impl SendQueue {
     /// it wrote; returns that count.
     pub fn write_front(&mut self, write: impl FnOnce(&[IoSlice<'_>]) -> usize) -> usize {
         let written = {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut n = 0;
+            // A Vec, not a [IoSlice; MAX_IOVECS] on the stack: filling that array
+            // cost more than the few buffers a player's write usually has.
+            let mut slices = Vec::new();
             let mut skip = self.front_written;
             'items: for item in &self.items {
                 for part in item.parts() {
@@ -226,18 +227,17 @@ impl SendQueue {
                         skip -= part.len();
                         continue;
                     }
-                    if n == MAX_IOVECS {
+                    if slices.len() == MAX_IOVECS {
                         break 'items;
                     }
-                    slices[n] = IoSlice::new(&part[skip..]);
+                    slices.push(IoSlice::new(&part[skip..]));
                     skip = 0;
-                    n += 1;
                 }
             }
-            if n == 0 {
+            if slices.is_empty() {
                 return 0;
             }
-            write(&slices[..n])
+            write(&slices)
         };
         self.consume(written);
         written

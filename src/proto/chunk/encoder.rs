@@ -25,6 +25,10 @@ struct LastSent {
 pub struct ChunkEncoder {
     chunk_size: u32,
     streams: CsidMap<LastSent>,
+    /// Bit `c` is set while `streams` holds chunk stream `c` (< 64): the relay resets
+    /// its media chunk streams after every frame it queues, usually with nothing to
+    /// forget, and this spares it the map lookup.
+    low_csids: u64,
 }
 
 impl Default for ChunkEncoder {
@@ -32,8 +36,14 @@ impl Default for ChunkEncoder {
         Self {
             chunk_size: DEFAULT_CHUNK_SIZE,
             streams: CsidMap::default(),
+            low_csids: 0,
         }
     }
+}
+
+/// The bit of a chunk stream id below 64 in [`ChunkEncoder::low_csids`].
+fn low_csid_bit(csid: u32) -> Option<u64> {
+    1u64.checked_shl(csid)
 }
 
 impl ChunkEncoder {
@@ -51,6 +61,12 @@ impl ChunkEncoder {
     /// Forgets what was sent on a chunk stream: its next message gets a format-0
     /// header (used after sending an Abort for it).
     pub fn reset_stream(&mut self, csid: u32) {
+        if let Some(bit) = low_csid_bit(csid) {
+            if self.low_csids & bit == 0 {
+                return;
+            }
+            self.low_csids &= !bit;
+        }
         self.streams.remove(&csid);
     }
 
@@ -72,6 +88,7 @@ impl ChunkEncoder {
             }
             _ => (0, header.timestamp, None),
         };
+        self.low_csids |= low_csid_bit(header.csid).unwrap_or(0);
         self.streams.insert(
             header.csid,
             LastSent {

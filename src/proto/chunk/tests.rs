@@ -361,3 +361,22 @@ fn encode_then_decode_round_trips_many_shapes() {
         }
     }
 }
+
+#[test]
+fn a_reset_chunk_stream_starts_again_with_format_0_below_and_above_csid_64() {
+    for csid in [4, 63, 64, 300] {
+        let mut encoder = ChunkEncoder::default();
+        let first_byte = |encoder: &mut ChunkEncoder, timestamp| {
+            let mut out = BytesMut::new();
+            encoder.encode(&header(csid, timestamp, 8, 1), &[1, 2, 3], &mut out);
+            out[0] >> 6
+        };
+        // Nothing sent yet: a reset is a no-op.
+        encoder.reset_stream(csid);
+        assert_eq!(first_byte(&mut encoder, 0), 0, "csid {csid}");
+        assert_ne!(first_byte(&mut encoder, 10), 0, "csid {csid}: inherits");
+        encoder.reset_stream(csid);
+        assert_eq!(first_byte(&mut encoder, 20), 0, "csid {csid}: after reset");
+        assert_ne!(first_byte(&mut encoder, 30), 0, "csid {csid}: inherits again");
+    }
+}
