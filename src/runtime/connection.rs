@@ -669,7 +669,8 @@ async fn write_all_vectored(writer: &mut Writer, parts: &mut Vec<Bytes>) -> std:
 /// Writes as much of `queue` as the socket takes without waiting. A plain `sendmsg`:
 /// tokio's readiness is left as it is, and the writer task, if woken for what is left,
 /// finds out itself that the socket is full. An error is left for the writer task to
-/// meet on its next write.
+/// meet on its next write. A peer that is gone raises no SIGPIPE: Node ignores it, as
+/// tokio's own writes also rely on.
 fn write_without_waiting(socket: &TcpStream, queue: &mut SendQueue) {
     let socket = socket2::SockRef::from(socket);
     while queue.write_front(|slices| socket.send_vectored(slices).unwrap_or(0)) > 0 {}
