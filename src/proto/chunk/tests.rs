@@ -377,6 +377,10 @@ fn a_reset_chunk_stream_starts_again_with_format_0_below_and_above_csid_64() {
         assert_ne!(first_byte(&mut encoder, 10), 0, "csid {csid}: inherits");
         encoder.reset_stream(csid);
         assert_eq!(first_byte(&mut encoder, 20), 0, "csid {csid}: after reset");
-        assert_ne!(first_byte(&mut encoder, 30), 0, "csid {csid}: inherits again");
+        assert_ne!(
+            first_byte(&mut encoder, 30),
+            0,
+            "csid {csid}: inherits again"
+        );
     }
 }
