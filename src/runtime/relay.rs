@@ -158,7 +158,8 @@ impl Hub {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes one message from the publisher: updates the caches, sends it to players.
+    /// Takes one message from the publisher: updates the caches and keeps it for
+    /// [`Self::flush_players`].
     pub fn publish(&self, msg: &Message) {
         let (payload, role) = match msg.type_id {
             type_id::AUDIO => (msg.payload.clone(), audio_role(&msg.payload)),
@@ -193,23 +194,28 @@ impl Hub {
             }
             let items = std::mem::take(&mut state.pending);
             let first = state.messages + 1 - items.len() as u64;
-            let keyframe_found = items.iter().any(|i| i.role == MediaRole::Keyframe);
+            let keyframe_at = items.iter().position(|i| i.role == MediaRole::Keyframe);
             let mut due = Vec::with_capacity(state.players.len());
             state.players.retain_mut(|player| {
                 if !player.conn.is_running() {
                     return false;
                 }
+                let skip = (player.joined_after + 1).saturating_sub(first) as usize;
                 due.push(Due {
                     conn: player.conn.clone(),
                     stream_id: player.stream_id,
                     waiting_for_keyframe: player.waiting_for_keyframe,
-                    skip: (player.joined_after + 1).saturating_sub(first) as usize,
+                    skip,
                 });
-                player.waiting_for_keyframe &= !keyframe_found;
+                // It starts at the first keyframe it is sent, not one its burst skipped.
+                player.waiting_for_keyframe &= keyframe_at.is_none_or(|k| k < skip);
                 true
             });
             (items, due)
         };
+        if due.is_empty() {
+            return;
+        }
         let mut encodings = Encodings::new(items.len());
         let mut scratch = RelayScratch::default();
         for player in due {
