@@ -410,12 +410,16 @@ test('RTMPAPI_IO_THREADS sets the I/O threads; a bad value is an error event wit
     const { rtmpServer } = require(${JSON.stringify(require.resolve('../index.js'))});
     const server = rtmpServer().createServer(() => {});
     server.on('error', (e) => { console.log(JSON.stringify({ code: e.code, message: e.message })); process.exit(0); });
-    server.listen(0, '127.0.0.1', () => {
-      const threads = require('node:fs').readdirSync('/proc/self/task')
-        .filter((t) => require('node:fs').readFileSync('/proc/self/task/' + t + '/comm', 'utf8').startsWith('rtmpapi-io'));
-      console.log(JSON.stringify({ threads: threads.length }));
+    const fs = require('node:fs');
+    const ioThreads = () => fs.readdirSync('/proc/self/task')
+      .filter((t) => fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').startsWith('rtmpapi-io')).length;
+    // A worker thread names itself once it runs: wait up to 2 s for the last to.
+    const report = (triesLeft) => {
+      if (ioThreads() < Number(process.env.RTMPAPI_IO_THREADS) && triesLeft > 0) return setTimeout(report, 20, triesLeft - 1);
+      console.log(JSON.stringify({ threads: ioThreads() }));
       server.close();
-    });`;
+    };
+    server.listen(0, '127.0.0.1', () => report(100));`;
   const run = (value) => JSON.parse(execFileSync(process.execPath, ['-e', script], {
     env: { ...process.env, RTMPAPI_IO_THREADS: value }, encoding: 'utf8', timeout: 20_000,
   }));

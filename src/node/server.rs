@@ -148,6 +148,7 @@ impl ServerOptions {
                 max_buffered_bytes: self
                     .max_buffered_bytes
                     .map_or(l.max_buffered_bytes, |v| v as usize),
+                ..l
             },
             handshake_timeout: self.handshake_timeout_ms.map_or(d.handshake_timeout, |ms| {
                 Duration::from_millis(u64::from(ms))

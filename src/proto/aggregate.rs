@@ -13,7 +13,7 @@ const BACK_POINTER: usize = 4;
 
 /// Splits an aggregate into its sub-messages (payloads share the aggregate's bytes).
 pub fn split(aggregate: &Message) -> Result<Vec<Message>, ProtoError> {
-    let p = &aggregate.payload;
+    let p = aggregate.payload.to_bytes();
     let mut out = Vec::new();
     let mut pos = 0;
     let mut first_timestamp = None;
@@ -41,7 +41,7 @@ pub fn split(aggregate: &Message) -> Result<Vec<Message>, ProtoError> {
             type_id: header[0],
             stream_id: aggregate.stream_id,
             fmt: aggregate.fmt,
-            payload: p.slice(start..end),
+            payload: p.slice(start..end).into(),
         });
         pos = end + BACK_POINTER;
     }
@@ -75,7 +75,7 @@ mod tests {
             type_id: 22,
             stream_id: 1,
             fmt: 0,
-            payload,
+            payload: payload.into(),
         }
     }
 
@@ -89,13 +89,13 @@ mod tests {
             0x08, 0, 0, 1, 0x00, 0x03, 0xFC, 0x00, 0, 0, 0, 0xAF, 0, 0, 0, 12,
         ]);
         let subs = split(&aggregate(bytes, 5000)).unwrap();
-        let got: Vec<(u8, u32, &[u8])> = subs
+        let got: Vec<(u8, u32, Vec<u8>)> = subs
             .iter()
-            .map(|m| (m.type_id, m.timestamp, &m.payload[..]))
+            .map(|m| (m.type_id, m.timestamp, m.payload.contiguous().to_vec()))
             .collect();
         assert_eq!(
             got,
-            vec![(9, 5000, &[0x17, 0x01][..]), (8, 5020, &[0xAF][..])]
+            vec![(9, 5000, vec![0x17, 0x01]), (8, 5020, vec![0xAF])]
         );
         assert!(subs.iter().all(|m| m.stream_id == 1));
     }
@@ -108,16 +108,16 @@ mod tests {
             (18, 0x0100_0000 + 40, &[5, 6]),
         ]);
         let subs = split(&aggregate(built.clone(), 40)).unwrap();
-        let got: Vec<(u8, u32, &[u8])> = subs
+        let got: Vec<(u8, u32, Vec<u8>)> = subs
             .iter()
-            .map(|m| (m.type_id, m.timestamp, &m.payload[..]))
+            .map(|m| (m.type_id, m.timestamp, m.payload.contiguous().to_vec()))
             .collect();
         assert_eq!(
             got,
             vec![
-                (9, 40, &[1, 2, 3][..]),
-                (8, 60, &[4][..]),
-                (18, 0x0100_0000 + 40, &[5, 6][..])
+                (9, 40, vec![1, 2, 3]),
+                (8, 60, vec![4]),
+                (18, 0x0100_0000 + 40, vec![5, 6])
             ]
         );
         // A cut between sub-messages is a shorter aggregate; any other cut is an error.

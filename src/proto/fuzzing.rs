@@ -8,7 +8,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::amf::{amf0, amf3, AmfError, DecodeOne};
-use super::chunk::{encode_standalone, ChunkDecoder, ChunkEncoder, OutgoingHeader};
+use super::chunk::{encode_standalone, ChunkDecoder, ChunkEncoder, OutgoingHeader, Payload};
 use super::handshake::{Handshake, Role, HANDSHAKE_SIZE, RANDOM_SIZE};
 use super::message::{type_id, ControlMessage};
 use super::session::{Event, Session};
@@ -19,6 +19,7 @@ const FUZZ_LIMITS: Limits = Limits {
     max_message_size: 1 << 20,
     max_chunk_streams: 64,
     max_buffered_bytes: 4 << 20,
+    max_sliced_bytes: 64 << 10,
 };
 
 /// Most bytes one call of the handshake may write: S0 + S1 + S2 (or C0 + C1 + C2).
@@ -95,7 +96,7 @@ pub fn chunk_decoder(data: &[u8]) {
             assert!(input.len() <= before);
             assert!(msg.payload.len() <= FUZZ_LIMITS.max_message_size as usize);
             payload_out += msg.payload.len();
-            let applied = match ControlMessage::decode(msg.type_id, &msg.payload) {
+            let applied = match ControlMessage::decode(msg.type_id, &msg.payload.contiguous()) {
                 Ok(Some(ControlMessage::SetChunkSize(size))) => decoder.set_chunk_size(size),
                 Ok(Some(ControlMessage::Abort(csid))) => {
                     decoder.abort(csid);
@@ -118,7 +119,9 @@ pub fn chunk_decoder(data: &[u8]) {
 
 /// Reads fuzz bytes as a list of messages to send; each record is
 /// `csid(2) timestamp(4) type(1) stream id(1) flags(1) length(2)` then the payload.
-fn messages_to_send(mut data: &[u8]) -> Vec<(OutgoingHeader, bool, Bytes)> {
+/// Flag bit 0 asks for a standalone frame, bits 1-7 how the payload is split into
+/// pieces (as the decoder hands it on: slices of its read buffers).
+fn messages_to_send(mut data: &[u8]) -> Vec<(OutgoingHeader, bool, Payload)> {
     let mut messages = Vec::new();
     while data.len() >= 11 {
         let (head, rest) = data.split_at(11);
@@ -132,7 +135,9 @@ fn messages_to_send(mut data: &[u8]) -> Vec<(OutgoingHeader, bool, Bytes)> {
         let standalone = head[8] & 1 == 1;
         let len = usize::from(u16::from_be_bytes([head[9], head[10]])).min(rest.len());
         let (payload, rest) = rest.split_at(len);
-        messages.push((header, standalone, Bytes::copy_from_slice(payload)));
+        let piece = 1 + usize::from(head[8] >> 1) * 37;
+        let pieces = payload.chunks(piece).map(Bytes::copy_from_slice).collect();
+        messages.push((header, standalone, Payload::from_parts(pieces)));
         data = rest;
     }
     messages
@@ -158,7 +163,7 @@ pub fn chunk_round_trip(data: &[u8]) {
             }
             encoder.reset_stream(header.csid);
         } else {
-            encoder.encode(header, payload, &mut wire);
+            encoder.encode(header, &payload.contiguous(), &mut wire);
         }
     }
     let limits = Limits {
@@ -183,7 +188,7 @@ pub fn chunk_round_trip(data: &[u8]) {
                 header.stream_id
             )
         );
-        assert_eq!(msg.payload, payload);
+        assert_eq!(&msg.payload, payload);
     }
     assert!(wire.is_empty(), "bytes left after the last message");
 }
@@ -267,7 +272,7 @@ pub fn session(data: &[u8]) {
             match event {
                 Ok(Some(Event::Message(msg))) => {
                     assert!(msg.payload.len() <= FUZZ_LIMITS.max_message_size as usize);
-                    decode_body(msg.type_id, &msg.payload);
+                    decode_body(msg.type_id, &msg.payload.contiguous());
                 }
                 Ok(Some(Event::HandshakeDone)) => {}
                 Ok(None) => break,

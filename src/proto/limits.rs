@@ -12,6 +12,12 @@ pub struct Limits {
     pub max_chunk_streams: usize,
     /// Most bytes held in partially received messages across all chunk streams.
     pub max_buffered_bytes: usize,
+    /// Most bytes of partially received messages held as slices of the buffers they
+    /// were read into rather than copied; beyond it, payload is copied. A slice keeps
+    /// its whole read buffer alive, and slices are at least
+    /// [`MIN_SLICE`](super::chunk::MIN_SLICE) long, so the memory they hold is at most
+    /// this × (read buffer size ÷ `MIN_SLICE`).
+    pub max_sliced_bytes: usize,
 }
 
 impl Default for Limits {
@@ -20,6 +26,7 @@ impl Default for Limits {
             max_message_size: 0x00FF_FFFF,
             max_chunk_streams: 256,
             max_buffered_bytes: 64 * 1024 * 1024,
+            max_sliced_bytes: 2 * 1024 * 1024,
         }
     }
 }

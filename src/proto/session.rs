@@ -133,7 +133,7 @@ impl Session {
                 return Ok(Some(Event::Message(sub)));
             }
         };
-        if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload)? {
+        if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload.contiguous())? {
             self.on_control(control, now_ms)?;
         }
         Ok(Some(Event::Message(msg)))
@@ -316,12 +316,10 @@ mod tests {
         events
             .iter()
             .filter_map(|e| match e {
-                Event::Message(m) if m.type_id == 3 => Some(u32::from_be_bytes([
-                    m.payload[0],
-                    m.payload[1],
-                    m.payload[2],
-                    m.payload[3],
-                ])),
+                Event::Message(m) if m.type_id == 3 => {
+                    let p = m.payload.head(4);
+                    Some(u32::from_be_bytes([p[0], p[1], p[2], p[3]]))
+                }
                 _ => None,
             })
             .collect()
@@ -351,7 +349,7 @@ mod tests {
         let Event::Message(m) = &server_events[0] else {
             panic!("no response")
         };
-        assert_eq!(&m.payload[..], &[0x00, 0x07, 0xCA, 0xFE, 0xBA, 0xBE]);
+        assert_eq!(m.payload, [0x00, 0x07, 0xCA, 0xFE, 0xBA, 0xBE][..]);
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub struct BatchBuilder {
 impl BatchBuilder {
     pub fn push(&mut self, msg: &Message) {
         let offset = self.data.len() as u32;
-        self.data.extend_from_slice(&msg.payload);
+        for part in msg.payload.parts() {
+            self.data.extend_from_slice(part);
+        }
         self.meta.extend_from_slice(&[
             u32::from(msg.type_id),
             msg.timestamp,

@@ -7,11 +7,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
-
 use super::connection::RelayScratch;
 use super::ConnectionHandle;
-use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader};
+use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader, Payload};
 use crate::proto::media::{audio_role, video_role, MediaRole};
 use crate::proto::message::type_id;
 use crate::proto::outbound::SharedFrame;
@@ -40,7 +38,7 @@ pub struct Publishing {
 struct Cached {
     type_id: u8,
     timestamp: u32,
-    payload: Bytes,
+    payload: Payload,
     role: MediaRole,
 }
 
@@ -162,12 +160,12 @@ impl Hub {
     /// [`Self::flush_players`].
     pub fn publish(&self, msg: &Message) {
         let (payload, role) = match msg.type_id {
-            type_id::AUDIO => (msg.payload.clone(), audio_role(&msg.payload)),
-            type_id::VIDEO => (msg.payload.clone(), video_role(&msg.payload)),
-            _ => match msg.payload.strip_prefix(SET_DATA_FRAME) {
-                Some(_) => (msg.payload.slice(SET_DATA_FRAME.len()..), MediaRole::Config),
-                None => (msg.payload.clone(), MediaRole::Config),
-            },
+            type_id::AUDIO => (msg.payload.clone(), audio_role(&msg.payload.head(2))),
+            type_id::VIDEO => (msg.payload.clone(), video_role(&msg.payload.head(2))),
+            _ if msg.payload.starts_with(SET_DATA_FRAME) => {
+                (msg.payload.skip(SET_DATA_FRAME.len()), MediaRole::Config)
+            }
+            _ => (msg.payload.clone(), MediaRole::Config),
         };
         let item = Cached {
             type_id: msg.type_id,

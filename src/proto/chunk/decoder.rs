@@ -4,8 +4,57 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::csid_map::CsidMap;
 use super::header::{parse_basic_header, read_u24, EXTENDED_TIMESTAMP_MARKER, MESSAGE_HEADER_SIZE};
-use super::{validate_chunk_size, Message, DEFAULT_CHUNK_SIZE};
+use super::{validate_chunk_size, Message, Payload, DEFAULT_CHUNK_SIZE};
 use crate::proto::{Limits, ProtoError};
+
+/// Pieces of payload at least this long are kept as slices of the input buffer; shorter
+/// ones are copied, since a slice keeps its whole input buffer alive.
+pub const MIN_SLICE: usize = 2048;
+
+/// A message being reassembled (§5.3.1): the pieces of payload received so far.
+#[derive(Debug, Default)]
+struct Partial {
+    /// Pieces taken from the input without copying, and copied runs of short pieces.
+    parts: Vec<Bytes>,
+    /// Short pieces copied since the last sliced one.
+    copied: BytesMut,
+    /// Bytes received so far.
+    len: usize,
+    /// How many of them are held as slices of input buffers.
+    sliced: usize,
+}
+
+impl Partial {
+    /// Moves `n` bytes from the front of `input` into the message: as a slice when the
+    /// piece is long and `may_slice`, copied otherwise.
+    fn take(&mut self, input: &mut BytesMut, n: usize, message_len: usize, may_slice: bool) {
+        if n >= MIN_SLICE && may_slice {
+            if !self.copied.is_empty() {
+                self.parts.push(self.copied.split().freeze());
+            }
+            self.parts.push(input.split_to(n).freeze());
+            self.sliced += n;
+        } else {
+            if self.copied.capacity() == 0 {
+                // Sized by what has arrived, not by what the peer declares: the
+                // message's bytes already in `input` are reserved at once, so a large
+                // message is not copied again each time the buffer doubles.
+                self.copied
+                    .reserve((message_len - self.len).min(input.len()));
+            }
+            self.copied.extend_from_slice(&input[..n]);
+            input.advance(n);
+        }
+        self.len += n;
+    }
+
+    fn finish(mut self) -> Payload {
+        if !self.copied.is_empty() {
+            self.parts.push(self.copied.freeze());
+        }
+        Payload::from_parts(self.parts)
+    }
+}
 
 /// What the decoder remembers of one chunk stream (§5.3.1.2: later headers inherit
 /// the fields they omit).
@@ -25,12 +74,12 @@ struct ChunkStream {
     /// Whether the last format 0-2 header carried an extended timestamp, and its value.
     extended: Option<u32>,
     /// The message being reassembled; `None` between messages.
-    partial: Option<BytesMut>,
+    partial: Option<Partial>,
 }
 
 impl ChunkStream {
     /// The completed message with this stream's header fields.
-    fn message(&self, csid: u32, payload: Bytes) -> Message {
+    fn message(&self, csid: u32, payload: Payload) -> Message {
         Message {
             csid,
             timestamp: self.timestamp,
@@ -57,6 +106,8 @@ pub struct ChunkDecoder {
     pending: Option<PendingChunk>,
     /// Bytes held in partial messages across all chunk streams.
     buffered: usize,
+    /// How many of them are slices of input buffers.
+    sliced: usize,
     limits: Limits,
 }
 
@@ -67,6 +118,7 @@ impl ChunkDecoder {
             streams: CsidMap::default(),
             pending: None,
             buffered: 0,
+            sliced: 0,
             limits,
         }
     }
@@ -85,8 +137,14 @@ impl ChunkDecoder {
     /// Discards the partially received message of a chunk stream (§5.4.2 Abort).
     pub fn abort(&mut self, csid: u32) {
         if let Some(partial) = self.streams.get_mut(&csid).and_then(|s| s.partial.take()) {
-            self.buffered -= partial.len();
+            self.release(&partial);
         }
+    }
+
+    /// Stops counting a partial message that is complete or dropped.
+    fn release(&mut self, partial: &Partial) {
+        self.buffered -= partial.len;
+        self.sliced -= partial.sliced;
     }
 
     /// Bytes currently held in partially received messages.
@@ -175,6 +233,7 @@ impl ChunkDecoder {
         let timestamp_value = extended.or(timestamp_field);
 
         let starts_message = stream.partial.is_none();
+        let mut dropped = None;
         match fmt {
             0 => {
                 let length = read_u24(&h[3..6]);
@@ -182,8 +241,7 @@ impl ChunkDecoder {
                 check_message_size(length, &self.limits)?;
                 if !starts_message {
                     // A new format-0 header replaces the unfinished message.
-                    let dropped = stream.partial.take().map_or(0, |p| p.len());
-                    self.buffered -= dropped;
+                    dropped = stream.partial.take();
                 }
                 let ts = timestamp_value.unwrap_or(0);
                 stream.timestamp = ts;
@@ -204,8 +262,7 @@ impl ChunkDecoder {
                 stream.delta = delta;
                 stream.extended = extended;
                 if !starts_message {
-                    let dropped = stream.partial.take().map_or(0, |p| p.len());
-                    self.buffered -= dropped;
+                    dropped = stream.partial.take();
                 }
                 stream.timestamp = stream.timestamp.wrapping_add(delta);
             }
@@ -217,17 +274,14 @@ impl ChunkDecoder {
         }
         if starts_message || fmt < 3 {
             stream.fmt = fmt;
-            // Sized by what has arrived, not by what the peer declares: the message's
-            // bytes already in `input` (capped by its length) are reserved at once, so
-            // a large message is not copied again each time its buffer doubles.
-            let arrived = input.len().saturating_sub(pos);
-            stream.partial = Some(BytesMut::with_capacity(
-                (stream.length as usize).min(arrived),
-            ));
+            stream.partial = Some(Partial::default());
         }
-        let received = stream.partial.as_ref().map_or(0, BytesMut::len);
+        let received = stream.partial.as_ref().map_or(0, |p| p.len);
         let remaining_in_message = stream.length as usize - received;
         let remaining = remaining_in_message.min(self.chunk_size as usize);
+        if let Some(dropped) = dropped {
+            self.release(&dropped);
+        }
         input.advance(pos);
         self.pending = Some(PendingChunk {
             csid: basic.csid,
@@ -247,19 +301,27 @@ impl ChunkDecoder {
             return PayloadProgress::ChunkDone;
         };
         let message_len = stream.length as usize;
-        // Fast path: a whole message in one chunk, all in the buffer: no copy.
-        if partial.is_empty() && pending.remaining == message_len && input.len() >= message_len {
-            let payload = input.split_to(message_len).freeze();
+        // Fast path: a whole message in one chunk, all in the buffer.
+        if partial.len == 0 && pending.remaining == message_len && input.len() >= message_len {
+            let payload = if message_len >= MIN_SLICE {
+                input.split_to(message_len).freeze()
+            } else {
+                let copy = Bytes::copy_from_slice(&input[..message_len]);
+                input.advance(message_len);
+                copy
+            };
             stream.partial = None;
             self.pending = None;
-            return PayloadProgress::Message(stream.message(pending.csid, payload));
+            return PayloadProgress::Message(stream.message(pending.csid, payload.into()));
         }
         let n = pending.remaining.min(input.len());
         if n == 0 && pending.remaining > 0 {
             return PayloadProgress::NeedMore;
         }
-        partial.extend_from_slice(&input[..n]);
-        input.advance(n);
+        let may_slice = self.sliced + n <= self.limits.max_sliced_bytes;
+        let sliced_before = partial.sliced;
+        partial.take(input, n, message_len, may_slice);
+        self.sliced += partial.sliced - sliced_before;
         self.buffered += n;
         let remaining = pending.remaining - n;
         if remaining > 0 {
@@ -270,11 +332,13 @@ impl ChunkDecoder {
             return PayloadProgress::NeedMore;
         }
         self.pending = None;
-        if partial.len() < message_len {
+        if partial.len < message_len {
             return PayloadProgress::ChunkDone;
         }
-        let payload = stream.partial.take().unwrap_or_default().freeze();
-        self.buffered -= payload.len();
+        let partial = stream.partial.take().unwrap_or_default();
+        self.buffered -= partial.len;
+        self.sliced -= partial.sliced;
+        let payload = partial.finish();
         PayloadProgress::Message(stream.message(pending.csid, payload))
     }
 

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::csid_map::CsidMap;
 use super::header::{put_basic_header, put_u24, EXTENDED_TIMESTAMP_MARKER};
-use super::{validate_chunk_size, OutgoingHeader, DEFAULT_CHUNK_SIZE};
+use super::{validate_chunk_size, OutgoingHeader, Payload, DEFAULT_CHUNK_SIZE};
 use crate::proto::ProtoError;
 
 /// The header of the last message sent on a chunk stream.
@@ -146,15 +146,21 @@ impl ChunkEncoder {
 
 /// Encodes a message so that it can be sent to any peer without knowing what that
 /// peer last saw on `header.csid`: a format-0 first chunk, format-3 continuations. The
-/// result is a list of buffers (header, payload slice, header, payload slice, ...) that
-/// share `payload` without copying it, for vectored writes to many peers.
+/// result is a list of buffers (header, payload slices, header, payload slices, ...)
+/// that share `payload`'s pieces without copying them, for vectored writes to many
+/// peers.
 ///
 /// The peer's chunk stream state afterwards is that of a format-0 header, so the
 /// sender's [`ChunkEncoder`] must forget that chunk stream ([`ChunkEncoder::reset_stream`]).
-pub fn encode_standalone(header: &OutgoingHeader, payload: &Bytes, chunk_size: u32) -> Vec<Bytes> {
+pub fn encode_standalone(
+    header: &OutgoingHeader,
+    payload: &Payload,
+    chunk_size: u32,
+) -> Vec<Bytes> {
     let extended = header.timestamp >= EXTENDED_TIMESTAMP_MARKER;
     let chunk_size = chunk_size.max(1) as usize;
-    let mut parts = Vec::with_capacity(2 * payload.len().div_ceil(chunk_size).max(1));
+    let chunks = payload.len().div_ceil(chunk_size).max(1);
+    let mut parts = Vec::with_capacity(2 * chunks + payload.parts().len());
     let mut first = BytesMut::with_capacity(18);
     put_basic_header(&mut first, 0, header.csid);
     put_u24(&mut first, header.timestamp.min(EXTENDED_TIMESTAMP_MARKER));
@@ -171,17 +177,20 @@ pub fn encode_standalone(header: &OutgoingHeader, payload: &Bytes, chunk_size: u
         continuation.put_u32(header.timestamp);
     }
     let continuation = continuation.freeze();
-    let mut offset = 0;
-    loop {
-        let end = (offset + chunk_size).min(payload.len());
-        if end > offset {
-            parts.push(payload.slice(offset..end));
+    // Room left in the current chunk; a continuation header opens the next one.
+    let mut room = chunk_size;
+    for piece in payload.parts() {
+        let mut offset = 0;
+        while offset < piece.len() {
+            if room == 0 {
+                parts.push(continuation.clone());
+                room = chunk_size;
+            }
+            let end = (offset + room).min(piece.len());
+            parts.push(piece.slice(offset..end));
+            room -= end - offset;
+            offset = end;
         }
-        offset = end;
-        if offset >= payload.len() {
-            break;
-        }
-        parts.push(continuation.clone());
     }
     parts
 }

@@ -6,11 +6,11 @@ mod csid_map;
 mod decoder;
 mod encoder;
 mod header;
+mod payload;
 
-pub use decoder::ChunkDecoder;
+pub use decoder::{ChunkDecoder, MIN_SLICE};
 pub use encoder::{encode_standalone, ChunkEncoder};
-
-use bytes::Bytes;
+pub use payload::Payload;
 
 /// The chunk size every session starts with (§5.4.1).
 pub const DEFAULT_CHUNK_SIZE: u32 = 128;
@@ -42,7 +42,7 @@ pub struct Message {
     pub stream_id: u32,
     /// Header format (0..3) of the chunk that started the message.
     pub fmt: u8,
-    pub payload: Bytes,
+    pub payload: Payload,
 }
 
 /// The header fields of a message to send.

@@ -62,7 +62,7 @@ fn format_0_header_has_the_layout_of_section_5_3_1_2_1() {
             type_id: 20,
             stream_id: 1,
             fmt: 0,
-            payload: Bytes::from_static(b"hello"),
+            payload: Bytes::from_static(b"hello").into(),
         }]
     );
 }
@@ -79,7 +79,7 @@ fn continuation_chunks_use_format_3_at_the_chunk_size() {
     assert_eq!(out[12 + 128 + 1 + 128], 0xC4);
     let msgs = decode_all(&mut ChunkDecoder::new(Limits::default()), &out);
     assert_eq!(msgs.len(), 1);
-    assert_eq!(&msgs[0].payload[..], &payload[..]);
+    assert_eq!(&msgs[0].payload.contiguous()[..], &payload[..]);
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn extended_timestamps_are_written_on_every_chunk_and_read_in_both_conventions()
     );
     let msgs = decode_all(&mut ChunkDecoder::new(Limits::default()), &with_repeat);
     assert_eq!(
-        (msgs[0].timestamp, &msgs[0].payload[..]),
+        (msgs[0].timestamp, &msgs[0].payload.contiguous()[..]),
         (ts, &payload[..])
     );
 
@@ -148,7 +148,7 @@ fn extended_timestamps_are_written_on_every_chunk_and_read_in_both_conventions()
     without.put_slice(&with_repeat[16 + 128 + 5..]);
     let msgs = decode_all(&mut ChunkDecoder::new(Limits::default()), &without);
     assert_eq!(
-        (msgs[0].timestamp, &msgs[0].payload[..]),
+        (msgs[0].timestamp, &msgs[0].payload.contiguous()[..]),
         (ts, &payload[..])
     );
 }
@@ -226,8 +226,8 @@ fn interleaved_messages_and_large_chunk_stream_ids_decode_byte_by_byte() {
     assert_eq!(whole, bytewise);
     assert_eq!(whole.len(), 2);
     let by_csid = |c| whole.iter().find(|m| m.csid == c).unwrap();
-    assert_eq!(&by_csid(319).payload[..], &a[..]);
-    assert_eq!(&by_csid(65599).payload[..], &b[..]);
+    assert_eq!(&by_csid(319).payload.contiguous()[..], &a[..]);
+    assert_eq!(&by_csid(65599).payload.contiguous()[..], &b[..]);
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn abort_discards_the_partial_message_of_that_chunk_stream() {
     assert_eq!(dec.buffered_bytes(), 0);
     // The next message on csid 4 starts fresh with a fmt 1 header.
     let msgs = decode_all(&mut dec, &[0x44, 0, 0, 0, 0, 0, 1, 9, 0x55]);
-    assert_eq!(&msgs[0].payload[..], &[0x55]);
+    assert_eq!(&msgs[0].payload.contiguous()[..], &[0x55]);
 }
 
 #[test]
@@ -260,6 +260,7 @@ fn limits_close_the_session_on_oversized_messages_too_many_streams_and_buffered_
         max_message_size: 1000,
         max_chunk_streams: 2,
         max_buffered_bytes: 300,
+        ..Limits::default()
     };
     let mut big = BytesMut::from(&[0x03, 0, 0, 0, 0x00, 0x03, 0xE9, 9, 1, 0, 0, 0][..]);
     let err = ChunkDecoder::new(limits).decode(&mut big).unwrap_err();
@@ -354,7 +355,13 @@ fn encode_then_decode_round_trips_many_shapes() {
         assert_eq!(got.len(), sent.len(), "chunk size {chunk_size}");
         for (m, (h, p)) in got.iter().zip(&sent) {
             assert_eq!(
-                (m.csid, m.timestamp, m.type_id, m.stream_id, &m.payload[..]),
+                (
+                    m.csid,
+                    m.timestamp,
+                    m.type_id,
+                    m.stream_id,
+                    &m.payload.contiguous()[..]
+                ),
                 (h.csid, h.timestamp, h.type_id, h.stream_id, &p[..]),
                 "chunk size {chunk_size}"
             );
@@ -383,4 +390,92 @@ fn a_reset_chunk_stream_starts_again_with_format_0_below_and_above_csid_64() {
             "csid {csid}: inherits again"
         );
     }
+}
+
+/// For each piece of `payload`, whether it lies in `input` (a slice, not a copy).
+fn sliced_from(payload: &Payload, input: &std::ops::Range<*const u8>) -> Vec<bool> {
+    payload
+        .parts()
+        .iter()
+        .map(|p| input.contains(&p.as_ptr()))
+        .collect()
+}
+
+#[test]
+fn long_chunk_payloads_are_slices_of_the_input_and_short_ones_are_copied() {
+    let video: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+    let keyframe = vec![0x17; 3000];
+    let mut enc = ChunkEncoder::default();
+    enc.set_chunk_size(4096).unwrap();
+    let mut wire = BytesMut::new();
+    enc.encode(&header(6, 0, 9, 1), &video, &mut wire);
+    enc.encode(&header(4, 0, 8, 1), &[0xAF; 300], &mut wire);
+    enc.encode(&header(6, 40, 9, 1), &keyframe, &mut wire);
+    let mut dec = ChunkDecoder::new(Limits::default());
+    dec.set_chunk_size(4096).unwrap();
+    let mut input = BytesMut::from(&wire[..]);
+    let whole = input.as_ptr_range();
+    let msgs: Vec<Message> = std::iter::from_fn(|| dec.decode(&mut input).unwrap()).collect();
+    assert_eq!(msgs.len(), 3);
+
+    // 4096 + 4096 + 1808: the last piece is below MIN_SLICE and copied.
+    assert_eq!(msgs[0].payload, video[..]);
+    let lens: Vec<usize> = msgs[0].payload.parts().iter().map(Bytes::len).collect();
+    assert_eq!(lens, [4096, 4096, 1808]);
+    assert_eq!(sliced_from(&msgs[0].payload, &whole), [true, true, false]);
+    // A short message in one chunk is copied, a long one is a slice.
+    assert_eq!(sliced_from(&msgs[1].payload, &whole), [false]);
+    assert_eq!(sliced_from(&msgs[2].payload, &whole), [true]);
+    assert_eq!(msgs[2].payload, keyframe[..]);
+}
+
+#[test]
+fn past_max_sliced_bytes_payload_is_copied_until_the_partial_messages_complete() {
+    let limits = Limits {
+        max_sliced_bytes: 4096,
+        ..Limits::default()
+    };
+    let message = vec![7u8; 3 * 4096 + 1];
+    let mut enc = ChunkEncoder::default();
+    enc.set_chunk_size(4096).unwrap();
+    let mut wire = BytesMut::new();
+    enc.encode(&header(6, 0, 9, 1), &message, &mut wire);
+    let mut dec = ChunkDecoder::new(limits);
+    dec.set_chunk_size(4096).unwrap();
+
+    // An aborted partial message gives its share of the budget back.
+    let mut first_chunk = BytesMut::from(&wire[..12 + 4096]);
+    assert_eq!(dec.decode(&mut first_chunk).unwrap(), None);
+    dec.abort(6);
+
+    for round in 0..2 {
+        let mut input = BytesMut::from(&wire[..]);
+        let whole = input.as_ptr_range();
+        let msg = dec.decode(&mut input).unwrap().unwrap();
+        assert_eq!(msg.payload, message[..], "round {round}");
+        // The first chunk fits the budget; the rest is copied into one piece.
+        let lens: Vec<usize> = msg.payload.parts().iter().map(Bytes::len).collect();
+        assert_eq!(lens, [4096, 2 * 4096 + 1], "round {round}");
+        assert_eq!(
+            sliced_from(&msg.payload, &whole),
+            [true, false],
+            "round {round}"
+        );
+        assert_eq!(dec.buffered_bytes(), 0);
+    }
+}
+
+#[test]
+fn standalone_frames_cut_a_payload_of_several_pieces_at_the_chunk_size() {
+    let pieces = vec![Bytes::from(vec![1u8; 100]), Bytes::from(vec![2u8; 200])];
+    let payload = Payload::from_parts(pieces);
+    let parts = encode_standalone(&header(6, 1000, 9, 1), &payload, 128);
+    let lens: Vec<usize> = parts.iter().map(Bytes::len).collect();
+    // Format-0 header, 100 + 28 bytes, format-3 header, 128 bytes, format-3 header, 44.
+    assert_eq!(lens, [12, 100, 28, 1, 128, 1, 44]);
+    assert_eq!(&parts[3][..], &[0xC6]);
+    let wire: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+    let msgs = decode_all(&mut ChunkDecoder::new(Limits::default()), &wire);
+    assert_eq!(msgs[0].payload, payload);
+    assert_eq!(msgs[0].timestamp, 1000);
 }
