@@ -22,6 +22,11 @@ pub mod type_id {
     pub const AMF0_SHARED_OBJECT: u8 = 19;
     pub const AMF0_COMMAND: u8 = 20;
     pub const AGGREGATE: u8 = 22;
+
+    /// Protocol control messages (§5.4) and User Control (§6.2): types 1-6.
+    pub const fn is_control(type_id: u8) -> bool {
+        matches!(type_id, SET_CHUNK_SIZE..=SET_PEER_BANDWIDTH)
+    }
 }
 
 /// The chunk stream protocol control messages go on (§5.4).

@@ -133,8 +133,10 @@ impl Session {
                 return Ok(Some(Event::Message(sub)));
             }
         };
-        if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload.contiguous())? {
-            self.on_control(control, now_ms)?;
+        if type_id::is_control(msg.type_id) {
+            if let Some(control) = ControlMessage::decode(msg.type_id, &msg.payload.contiguous())? {
+                self.on_control(control, now_ms)?;
+            }
         }
         Ok(Some(Event::Message(msg)))
     }

@@ -3,6 +3,8 @@
 //! - chunk decode: one byte stream of chunked audio/video messages, fed in 64 KiB reads
 //!   (as a socket delivers them), decoded to whole messages;
 //! - chunk encode: the same messages encoded to chunks, one owned buffer per message;
+//! - chunk encode for fan-out: ours as the relay frames media for its players (header
+//!   and payload slices for a vectored write), rml's serializer as above;
 //! - AMF0 decode of an FFmpeg-style `connect` command.
 //!
 //! Each case runs the two contenders in turn (A B A B …) for `--runs` rounds and reports the
@@ -52,6 +54,11 @@ fn main() {
         let name = format!("chunk encode, chunk size {chunk_size}");
         if wanted(&name) {
             let (ours, rml) = (|| input.encode_ours(), || input.encode_rml());
+            results.push(interleave(&name, "GB/s", gb, runs, ours, rml));
+        }
+        let name = format!("chunk encode for fan-out, chunk size {chunk_size}");
+        if wanted(&name) {
+            let (ours, rml) = (|| input.encode_vectored_ours(), || input.encode_rml());
             results.push(interleave(&name, "GB/s", gb, runs, ours, rml));
         }
     }

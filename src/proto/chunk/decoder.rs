@@ -22,13 +22,28 @@ struct Partial {
     len: usize,
     /// How many of them are held as slices of input buffers.
     sliced: usize,
+    /// Pieces to make room for at the first slice.
+    expected_pieces: usize,
 }
 
 impl Partial {
+    /// A message of `length` bytes in chunks of `chunk_size`: its pieces get room at
+    /// the first slice (for at most 32: the length is what the peer declares).
+    fn for_message(length: u32, chunk_size: u32) -> Self {
+        let chunks = (length / chunk_size).saturating_add(2).min(32);
+        Self {
+            expected_pieces: chunks as usize,
+            ..Self::default()
+        }
+    }
+
     /// Moves `n` bytes from the front of `input` into the message: as a slice when the
     /// piece is long and `may_slice`, copied otherwise.
     fn take(&mut self, input: &mut BytesMut, n: usize, message_len: usize, may_slice: bool) {
         if n >= MIN_SLICE && may_slice {
+            if self.parts.capacity() == 0 {
+                self.parts.reserve_exact(self.expected_pieces);
+            }
             if !self.copied.is_empty() {
                 self.parts.push(self.copied.split().freeze());
             }
@@ -274,7 +289,7 @@ impl ChunkDecoder {
         }
         if starts_message || fmt < 3 {
             stream.fmt = fmt;
-            stream.partial = Some(Partial::default());
+            stream.partial = Some(Partial::for_message(stream.length, self.chunk_size));
         }
         let received = stream.partial.as_ref().map_or(0, |p| p.len);
         let remaining_in_message = stream.length as usize - received;

@@ -1,9 +1,12 @@
 //! Chunk stream encoding (RTMP 1.0 §5.3) with header compression: format 0 only when
 //! needed, formats 1/2/3 when fields repeat, continuation chunks as format 3.
 
+use std::ops::Range;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::csid_map::CsidMap;
+use super::decoder::MIN_SLICE;
 use super::header::{put_basic_header, put_u24, EXTENDED_TIMESTAMP_MARKER};
 use super::{validate_chunk_size, OutgoingHeader, Payload, DEFAULT_CHUNK_SIZE};
 use crate::proto::ProtoError;
@@ -148,7 +151,7 @@ impl ChunkEncoder {
 /// peer last saw on `header.csid`: a format-0 first chunk, format-3 continuations. The
 /// result is a list of buffers (header, payload slices, header, payload slices, ...)
 /// that share `payload`'s pieces without copying them, for vectored writes to many
-/// peers.
+/// peers; with chunks shorter than [`MIN_SLICE`] it is one buffer, a copy.
 ///
 /// The peer's chunk stream state afterwards is that of a format-0 header, so the
 /// sender's [`ChunkEncoder`] must forget that chunk stream ([`ChunkEncoder::reset_stream`]).
@@ -159,38 +162,64 @@ pub fn encode_standalone(
 ) -> Vec<Bytes> {
     let extended = header.timestamp >= EXTENDED_TIMESTAMP_MARKER;
     let chunk_size = chunk_size.max(1) as usize;
-    let chunks = payload.len().div_ceil(chunk_size).max(1);
-    let mut parts = Vec::with_capacity(2 * chunks + payload.parts().len());
     let mut first = BytesMut::with_capacity(18);
     put_basic_header(&mut first, 0, header.csid);
     put_u24(&mut first, header.timestamp.min(EXTENDED_TIMESTAMP_MARKER));
     put_u24(&mut first, payload.len() as u32);
     first.put_u8(header.type_id);
     first.put_u32_le(header.stream_id);
-    if extended {
-        first.put_u32(header.timestamp);
-    }
-    parts.push(first.freeze());
     let mut continuation = BytesMut::with_capacity(7);
     put_basic_header(&mut continuation, 3, header.csid);
     if extended {
+        first.put_u32(header.timestamp);
         continuation.put_u32(header.timestamp);
     }
+    let chunks = payload.len().div_ceil(chunk_size).max(1);
+    if chunk_size < MIN_SLICE {
+        // Short chunks: copying them costs less than a slice (and an iovec) for each.
+        let mut out = BytesMut::with_capacity(
+            first.len() + payload.len() + (chunks - 1) * continuation.len(),
+        );
+        out.extend_from_slice(&first);
+        cut_into_chunks(payload, chunk_size, |cut| match cut {
+            Cut::Continuation => out.extend_from_slice(&continuation),
+            Cut::Piece(piece, range) => out.extend_from_slice(&piece[range]),
+        });
+        return vec![out.freeze()];
+    }
     let continuation = continuation.freeze();
-    // Room left in the current chunk; a continuation header opens the next one.
+    let mut parts = Vec::with_capacity(2 * chunks + payload.parts().len());
+    parts.push(first.freeze());
+    cut_into_chunks(payload, chunk_size, |cut| match cut {
+        Cut::Continuation => parts.push(continuation.clone()),
+        Cut::Piece(piece, range) => parts.push(piece.slice(range)),
+    });
+    parts
+}
+
+/// One step of [`cut_into_chunks`].
+enum Cut<'a> {
+    /// A new chunk starts: its format-3 header goes here.
+    Continuation,
+    /// Payload bytes of the current chunk, from one of the payload's pieces.
+    Piece(&'a Bytes, Range<usize>),
+}
+
+/// Walks `payload` cut into chunks of `chunk_size` bytes (§5.3.1), in wire order.
+fn cut_into_chunks<'a>(payload: &'a Payload, chunk_size: usize, mut cut: impl FnMut(Cut<'a>)) {
+    // Room left in the current chunk.
     let mut room = chunk_size;
     for piece in payload.parts() {
         let mut offset = 0;
         while offset < piece.len() {
             if room == 0 {
-                parts.push(continuation.clone());
+                cut(Cut::Continuation);
                 room = chunk_size;
             }
             let end = (offset + room).min(piece.len());
-            parts.push(piece.slice(offset..end));
+            cut(Cut::Piece(piece, offset..end));
             room -= end - offset;
             offset = end;
         }
     }
-    parts
 }

@@ -467,15 +467,33 @@ fn past_max_sliced_bytes_payload_is_copied_until_the_partial_messages_complete()
 
 #[test]
 fn standalone_frames_cut_a_payload_of_several_pieces_at_the_chunk_size() {
-    let pieces = vec![Bytes::from(vec![1u8; 100]), Bytes::from(vec![2u8; 200])];
+    let pieces = vec![Bytes::from(vec![1u8; 100]), Bytes::from(vec![2u8; 5000])];
     let payload = Payload::from_parts(pieces);
-    let parts = encode_standalone(&header(6, 1000, 9, 1), &payload, 128);
+    let decode = |parts: &[Bytes], chunk_size| {
+        let wire: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+        let mut dec = ChunkDecoder::new(Limits::default());
+        dec.set_chunk_size(chunk_size).unwrap();
+        decode_all(&mut dec, &wire)
+    };
+    let parts = encode_standalone(&header(6, 1000, 9, 1), &payload, 2048);
     let lens: Vec<usize> = parts.iter().map(Bytes::len).collect();
-    // Format-0 header, 100 + 28 bytes, format-3 header, 128 bytes, format-3 header, 44.
-    assert_eq!(lens, [12, 100, 28, 1, 128, 1, 44]);
+    // Format-0 header, 100 + 1948 bytes, format-3 header, 2048, format-3 header, 1004.
+    assert_eq!(lens, [12, 100, 1948, 1, 2048, 1, 1004]);
     assert_eq!(&parts[3][..], &[0xC6]);
-    let wire: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
-    let msgs = decode_all(&mut ChunkDecoder::new(Limits::default()), &wire);
-    assert_eq!(msgs[0].payload, payload);
-    assert_eq!(msgs[0].timestamp, 1000);
+    assert_eq!(
+        parts[4].as_ptr(),
+        payload.parts()[1][1948..].as_ptr(),
+        "a slice"
+    );
+    let msgs = decode(&parts, 2048);
+    assert_eq!((&msgs[0].payload, msgs[0].timestamp), (&payload, 1000));
+
+    // Chunks shorter than MIN_SLICE: one buffer, 12 + 5100 + 39 format-3 headers.
+    let parts = encode_standalone(&header(6, 1000, 9, 1), &payload, 128);
+    assert_eq!(
+        parts.iter().map(Bytes::len).collect::<Vec<_>>(),
+        [12 + 5100 + 39]
+    );
+    let msgs = decode(&parts, 128);
+    assert_eq!((&msgs[0].payload, msgs[0].timestamp), (&payload, 1000));
 }
