@@ -88,6 +88,22 @@ test('rtmpapi publish delivers every tag to FFmpeg as the server', async () => {
   assert.equal(count(out, 9), count(flv, 9), 'video tags');
 });
 
+test('rtmpapi play --duration stops writing at the duration while media keeps coming', async () => {
+  const port = await freePort();
+  // No -re: FFmpeg sends the whole file at once, so batches hold media past the duration.
+  const ffmpeg = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-i', flv, '-c', 'copy', '-f', 'flv', '-listen', '1', `rtmp://127.0.0.1:${port}/live/x`]);
+  await new Promise((r) => setTimeout(r, 700));
+  const out = path.join(fixtures, 'cli-play-duration.flv');
+  const r = await runCli(['play', `rtmp://127.0.0.1:${port}/live/x`, out, '--duration', '1']);
+  ffmpeg.kill();
+  assert.equal(r.code, 0, r.stderr);
+  const media = readFlv(out).tags.filter((tg) => tg.type === 8 || tg.type === 9);
+  const last = Math.max(...media.map((tg) => tg.timestamp));
+  assert.ok(last >= 1000 && last < 1100, `last tag at ${last} ms`);
+  const lastOfFile = Math.max(...readFlv(flv).tags.map((tg) => tg.timestamp));
+  assert.ok(lastOfFile > 2000, `the fixture runs past the duration (${lastOfFile} ms)`);
+});
+
 test('rtmpapi play records a valid FLV from FFmpeg serving a file', async () => {
   const port = await freePort();
   const ffmpeg = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-re', '-i', flv, '-c', 'copy', '-f', 'flv', '-listen', '1', `rtmp://127.0.0.1:${port}/live/x`]);

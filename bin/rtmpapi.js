@@ -102,11 +102,18 @@ async function play(url, out, { duration, tls }) {
   const writer = new FlvWriter(out);
   const meter = progress('play');
   let first = null;
+  // Once finished, messages still arriving before the client closes are not written:
+  // the writer closes first.
+  let done = false;
   let finish;
   const finished = new Promise((resolve) => {
-    finish = resolve;
+    finish = () => {
+      done = true;
+      resolve();
+    };
   });
   const onMedia = (type) => (data, timestamp) => {
+    if (done) return;
     if (first === null) first = timestamp;
     writer.write(type, timestamp - first, data);
     meter.add(data.length, timestamp - first);
@@ -114,7 +121,9 @@ async function play(url, out, { duration, tls }) {
   };
   client.on('audio', onMedia(8));
   client.on('video', onMedia(9));
-  client.on('data', (_m, data, timestamp) => writer.write(18, Math.max(0, timestamp - (first ?? timestamp)), data));
+  client.on('data', (_m, data, timestamp) => {
+    if (!done) writer.write(18, Math.max(0, timestamp - (first ?? timestamp)), data);
+  });
   client.on('status', (info) => {
     if (/UnpublishNotify|Play\.Stop|Play\.Complete/.test(info.code)) finish();
   });

@@ -1,9 +1,10 @@
 //! Native fan-out: a hub per live stream receives the publisher's audio, video and data
 //! messages (in the publisher's reader task) and, once per read of the publisher, hands
-//! what the read brought to every player as shared frames, encoded once per distinct
-//! (chunk size, chunk stream id, message stream id), and written to each player's
-//! socket from the publisher's task. Late joiners first get the metadata, the decoder configurations and the cached
-//! group of pictures starting at its keyframe, so they start at once.
+//! what the read brought to every player as shared frames, written to each player's
+//! socket from the publisher's task. Each message is encoded once per distinct (chunk
+//! size, message stream id) and keeps its encodings while cached. Late joiners first get
+//! the metadata, the decoder configurations and the cached group of pictures starting
+//! at its keyframe (the same frames the live players got), so they start at once.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,12 +35,15 @@ pub struct Publishing {
     pub emit: bool,
 }
 
+/// A published message as the hub keeps it (pending, in the GOP cache, or as metadata
+/// or a decoder configuration); clones share its encodings.
 #[derive(Clone)]
 struct Cached {
     type_id: u8,
     timestamp: u32,
     payload: Payload,
     role: MediaRole,
+    encoded: Arc<Mutex<Vec<Encoded>>>,
 }
 
 struct Player {
@@ -103,29 +107,25 @@ struct Due {
 /// A message encoded for one (chunk size, message stream id).
 type Encoded = ((u32, u32), Arc<SharedFrame>);
 
-/// The frames of one flush's messages, encoded once per (chunk size, message stream id).
-struct Encodings(Vec<Vec<Encoded>>);
+/// Encodings a message keeps for reuse: players on more distinct (chunk size, message
+/// stream id) pairs than this get theirs encoded each time, so what a message holds
+/// stays bounded whatever its players ask for.
+const MAX_KEPT_ENCODINGS: usize = 4;
 
-impl Encodings {
-    fn new(messages: usize) -> Self {
-        Self((0..messages).map(|_| Vec::new()).collect())
-    }
-
-    /// Message `index` (`item`) encoded for `chunk_size` on message stream `stream_id`.
-    fn get(
-        &mut self,
-        index: usize,
-        item: &Cached,
-        chunk_size: u32,
-        stream_id: u32,
-    ) -> Arc<SharedFrame> {
+impl Cached {
+    /// This message at its own timestamp, encoded for `chunk_size` on message stream
+    /// `stream_id`: once, then shared by every player that needs the same, live or in
+    /// a join burst (the GOP cache keeps the encodings with the messages).
+    fn frame(&self, chunk_size: u32, stream_id: u32) -> Arc<SharedFrame> {
         let key = (chunk_size, stream_id);
-        let encoded = &mut self.0[index];
+        let mut encoded = self.encoded.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, frame)) = encoded.iter().find(|(k, _)| *k == key) {
             return frame.clone();
         }
-        let frame = frame_for(item, chunk_size, stream_id, item.timestamp);
-        encoded.push((key, frame.clone()));
+        let frame = frame_for(self, chunk_size, stream_id, self.timestamp);
+        if encoded.len() < MAX_KEPT_ENCODINGS {
+            encoded.push((key, frame.clone()));
+        }
         frame
     }
 }
@@ -172,6 +172,7 @@ impl Hub {
             timestamp: msg.timestamp,
             payload,
             role,
+            encoded: Arc::default(),
         };
         let mut state = self.state();
         state.messages += 1;
@@ -214,13 +215,12 @@ impl Hub {
         if due.is_empty() {
             return;
         }
-        let mut encodings = Encodings::new(items.len());
         let mut scratch = RelayScratch::default();
         for player in due {
             player.conn.relay_now(
                 |chunk_size, out| {
                     let mut waiting = player.waiting_for_keyframe;
-                    for (i, item) in items.iter().enumerate().skip(player.skip) {
+                    for item in items.iter().skip(player.skip) {
                         if waiting {
                             match item.role {
                                 MediaRole::Keyframe => waiting = false,
@@ -228,8 +228,10 @@ impl Hub {
                                 _ => continue,
                             }
                         }
-                        let frame = encodings.get(i, item, chunk_size, player.stream_id);
-                        out.push((csid_for(item.type_id), frame));
+                        out.push((
+                            csid_for(item.type_id),
+                            item.frame(chunk_size, player.stream_id),
+                        ));
                     }
                 },
                 &mut scratch,
@@ -284,9 +286,7 @@ impl Hub {
             });
         }
         for item in &state.gop {
-            conn.push_frame(csid_for(item.type_id), |cs| {
-                frame_for(item, cs, stream_id, item.timestamp)
-            });
+            conn.push_frame(csid_for(item.type_id), |cs| item.frame(cs, stream_id));
         }
         let waiting_for_keyframe = state.gop.is_empty();
         state.players.retain(|p| p.conn.id() != conn.id());
@@ -329,5 +329,37 @@ impl Hub {
             gop_messages: state.gop.len(),
             gop_bytes: state.gop_bytes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn video(payload: &'static [u8]) -> Cached {
+        Cached {
+            type_id: type_id::VIDEO,
+            timestamp: 40,
+            payload: payload.into(),
+            role: MediaRole::Keyframe,
+            encoded: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn a_message_is_encoded_once_per_chunk_size_and_stream_for_all_its_players() {
+        let item = video(&[0x17, 1, 0, 0, 0, 9, 9, 9]);
+        let copy = item.clone();
+        let first = item.frame(4096, 1);
+        assert!(Arc::ptr_eq(&first, &copy.frame(4096, 1)), "clones share it");
+        assert!(!Arc::ptr_eq(&first, &item.frame(4096, 2)));
+        assert!(!Arc::ptr_eq(&first, &item.frame(128, 1)));
+        assert_eq!(first.len, 12 + 8);
+
+        // Past MAX_KEPT_ENCODINGS distinct pairs, frames are encoded each time.
+        item.frame(128, 2);
+        let extra = item.frame(60_000, 7);
+        assert!(!Arc::ptr_eq(&extra, &item.frame(60_000, 7)));
+        assert!(Arc::ptr_eq(&first, &item.frame(4096, 1)));
     }
 }
