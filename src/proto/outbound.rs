@@ -56,6 +56,10 @@ impl Item {
 /// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
 pub const MAX_IOVECS: usize = 256;
 
+/// Items an empty queue keeps room for; a larger queue (a join burst) gives its room
+/// back once drained, so each idle player does not keep the room of its burst.
+const KEPT_CAPACITY: usize = 16;
+
 /// What happened to a media frame offered to the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
@@ -210,6 +214,7 @@ impl SendQueue {
                 skip = 0;
             }
         }
+        self.shrink_if_drained();
     }
 
     /// Hands `write` the front of the queue (at most [`MAX_IOVECS`] buffers) without
@@ -258,6 +263,13 @@ impl SendQueue {
             n -= left;
             self.front_written = 0;
             self.items.pop_front();
+        }
+        self.shrink_if_drained();
+    }
+
+    fn shrink_if_drained(&mut self) {
+        if self.items.is_empty() && self.items.capacity() > KEPT_CAPACITY {
+            self.items.shrink_to(KEPT_CAPACITY);
         }
     }
 
@@ -375,5 +387,28 @@ mod tests {
         assert_eq!(out.iter().map(Bytes::len).collect::<Vec<_>>(), [40, 5]);
         assert_eq!(q.queued_bytes(), 0);
         assert_eq!(q.write_front(|_| unreachable!("nothing queued")), 0);
+    }
+
+    #[test]
+    fn a_drained_queue_gives_back_the_room_of_a_burst_by_either_write_path() {
+        let mut q = SendQueue::new(usize::MAX);
+        for _ in 0..300 {
+            q.push_shared(frame(MediaRole::InterFrame, 10));
+        }
+        assert!(q.items.capacity() >= 300);
+        let written = q.write_front(|slices| slices.iter().map(|s| s.len()).sum());
+        assert_eq!(written, 2560, "MAX_IOVECS frames");
+        assert!(q.items.capacity() >= 300, "not drained yet");
+        let mut out = Vec::new();
+        q.take(&mut out, usize::MAX);
+        assert!(q.is_empty() && q.items.capacity() <= KEPT_CAPACITY);
+
+        for _ in 0..200 {
+            q.push_shared(frame(MediaRole::InterFrame, 10));
+        }
+        while !q.is_empty() {
+            q.write_front(|slices| slices.iter().map(|s| s.len()).sum());
+        }
+        assert!(q.items.capacity() <= KEPT_CAPACITY);
     }
 }

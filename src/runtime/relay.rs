@@ -130,6 +130,36 @@ impl Cached {
     }
 }
 
+/// One flush's frames: the last one used of each message, so that players on the same
+/// (chunk size, message stream id), usually all of them, lock a message's encodings once
+/// per flush rather than once each.
+struct FlushFrames(Vec<Option<Encoded>>);
+
+impl FlushFrames {
+    fn new(messages: usize) -> Self {
+        Self(vec![None; messages])
+    }
+
+    /// Message `index` (`item`) for `chunk_size` on message stream `stream_id`.
+    fn get(
+        &mut self,
+        index: usize,
+        item: &Cached,
+        chunk_size: u32,
+        stream_id: u32,
+    ) -> Arc<SharedFrame> {
+        let key = (chunk_size, stream_id);
+        match &self.0[index] {
+            Some((k, frame)) if *k == key => frame.clone(),
+            _ => {
+                let frame = item.frame(chunk_size, stream_id);
+                self.0[index] = Some((key, frame.clone()));
+                frame
+            }
+        }
+    }
+}
+
 fn frame_for(item: &Cached, chunk_size: u32, stream_id: u32, timestamp: u32) -> Arc<SharedFrame> {
     let header = OutgoingHeader {
         csid: csid_for(item.type_id),
@@ -215,12 +245,13 @@ impl Hub {
         if due.is_empty() {
             return;
         }
+        let mut frames = FlushFrames::new(items.len());
         let mut scratch = RelayScratch::default();
         for player in due {
             player.conn.relay_now(
                 |chunk_size, out| {
                     let mut waiting = player.waiting_for_keyframe;
-                    for item in items.iter().skip(player.skip) {
+                    for (i, item) in items.iter().enumerate().skip(player.skip) {
                         if waiting {
                             match item.role {
                                 MediaRole::Keyframe => waiting = false,
@@ -228,10 +259,8 @@ impl Hub {
                                 _ => continue,
                             }
                         }
-                        out.push((
-                            csid_for(item.type_id),
-                            item.frame(chunk_size, player.stream_id),
-                        ));
+                        let frame = frames.get(i, item, chunk_size, player.stream_id);
+                        out.push((csid_for(item.type_id), frame));
                     }
                 },
                 &mut scratch,
