@@ -96,7 +96,10 @@ pub fn chunk_decoder(data: &[u8]) {
             assert!(input.len() <= before);
             assert!(msg.payload.len() <= FUZZ_LIMITS.max_message_size as usize);
             let parts = msg.payload.parts();
-            assert_eq!(parts.iter().map(Bytes::len).sum::<usize>(), msg.payload.len());
+            assert_eq!(
+                parts.iter().map(Bytes::len).sum::<usize>(),
+                msg.payload.len()
+            );
             assert!(parts.len() == 1 || parts.iter().all(|p| !p.is_empty()));
             payload_out += msg.payload.len();
             let applied = match ControlMessage::decode(msg.type_id, &msg.payload.contiguous()) {

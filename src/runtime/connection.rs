@@ -688,6 +688,23 @@ fn write_without_waiting(socket: &TcpStream, queue: &mut SendQueue) {
     while queue.write_front(|slices| socket.send_vectored(slices).unwrap_or(0)) > 0 {}
 }
 
+/// A server session's handle on one end of a loopback connection, for tests of what
+/// holds handles; also its transport halves and the peer's end.
+#[cfg(test)]
+pub(super) async fn test_handle(id: u64) -> (ConnectionHandle, Reader, Writer, TcpStream) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stream = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (peer, _) = listener.accept().await.unwrap();
+    let addrs = (stream.peer_addr().unwrap(), stream.local_addr().unwrap());
+    let config = ServerConfig::default();
+    let (reader, writer) = Transport::Tcp(stream).split();
+    let session = new_session(Role::Server, config).unwrap();
+    let handle = ConnectionHandle::new(id, addrs, config, session, &writer);
+    (handle, reader, writer, peer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,19 +723,9 @@ mod tests {
     /// 12). An array on the stack of an async fn once added 4 KiB to every session.
     #[tokio::test]
     async fn the_futures_an_idle_session_holds_stay_small() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let addrs = (stream.peer_addr().unwrap(), stream.local_addr().unwrap());
-        let config = ServerConfig::default();
         let sink: Arc<dyn EventSink> = Arc::new(NoSink);
-        let (reader, writer) = Transport::Tcp(stream).split();
-        let session = new_session(Role::Server, config).unwrap();
-        let handle = ConnectionHandle::new(1, addrs, config, session, &writer);
-        let other = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
+        let (handle, reader, writer, other) = test_handle(1).await;
+        let config = ServerConfig::default();
         let run = run(2, Transport::Tcp(other), Role::Server, config, sink.clone());
         // Measured: 1088, 792 and 616 bytes.
         let sizes = [

@@ -197,6 +197,15 @@ impl Hub {
             }
             _ => (msg.payload.clone(), MediaRole::Config),
         };
+        let mut state = self.state();
+        // A payload in pieces (the chunks it arrived in) is made one buffer once when
+        // players will write it: one iovec per frame instead of one per piece, in every
+        // player's writes. With no players it is kept as it is, copied never.
+        let payload = match payload.parts().len() {
+            1 => payload,
+            _ if state.players.is_empty() => payload,
+            _ => payload.to_bytes().into(),
+        };
         let item = Cached {
             type_id: msg.type_id,
             timestamp: msg.timestamp,
@@ -204,7 +213,6 @@ impl Hub {
             role,
             encoded: Arc::default(),
         };
-        let mut state = self.state();
         state.messages += 1;
         state.last_timestamp = msg.timestamp;
         self.remember(&mut state, &item, msg);
@@ -363,6 +371,8 @@ impl Hub {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     fn video(payload: &'static [u8]) -> Cached {
@@ -390,5 +400,34 @@ mod tests {
         let extra = item.frame(60_000, 7);
         assert!(!Arc::ptr_eq(&extra, &item.frame(60_000, 7)));
         assert!(Arc::ptr_eq(&first, &item.frame(4096, 1)));
+    }
+
+    #[tokio::test]
+    async fn a_payload_in_pieces_is_joined_once_only_when_players_will_write_it() {
+        let hub = Hub::new(1 << 20);
+        // A keyframe, then an inter frame (FLV frame type 1, then 2; codec 7, AVC).
+        let in_pieces = |timestamp, first_byte| Message {
+            csid: 6,
+            timestamp,
+            type_id: type_id::VIDEO,
+            stream_id: 1,
+            fmt: 0,
+            payload: Payload::from_parts(vec![
+                Bytes::from(vec![first_byte; 3000]),
+                Bytes::from(vec![1; 3000]),
+            ]),
+        };
+        hub.publish(&in_pieces(0, 0x17));
+        let (player, _reader, _writer, _peer) = super::super::connection::test_handle(1).await;
+        hub.add_player(player, 1);
+        hub.publish(&in_pieces(40, 0x27));
+        let state = hub.state();
+        let parts: Vec<usize> = state.gop.iter().map(|c| c.payload.parts().len()).collect();
+        assert_eq!(
+            parts,
+            [2, 1],
+            "kept in pieces with no player, joined with one"
+        );
+        assert_eq!(state.gop[1].payload, in_pieces(40, 0x27).payload);
     }
 }

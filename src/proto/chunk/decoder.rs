@@ -8,7 +8,10 @@ use super::{validate_chunk_size, Message, Payload, DEFAULT_CHUNK_SIZE};
 use crate::proto::{Limits, ProtoError};
 
 /// Pieces of payload at least this long are kept as slices of the input buffer; shorter
-/// ones are copied, since a slice keeps its whole input buffer alive.
+/// ones are copied, since a slice keeps its whole input buffer alive. So a message held
+/// (in a cache, a send queue) keeps at most (input buffer size ÷ `MIN_SLICE`) times its
+/// length alive: 32 with the runtime's 64 KiB reads. Publishers' media chunks are
+/// larger (4096 bytes and up; FFmpeg takes the server's chunk size).
 pub const MIN_SLICE: usize = 2048;
 
 /// A message being reassembled (§5.3.1): the pieces of payload received so far.
