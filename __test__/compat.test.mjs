@@ -39,6 +39,17 @@ test('rtmpSession runs client and server over an in-memory stream pair', async (
     rtmpApi.rtmpSession(serverSide, false, function (session) {
       assert.equal(this, session);
       assert.equal(session.isClient, false);
+      // Q and log are made on first use, then are own properties that can be replaced.
+      assert.equal(Object.hasOwn(session, 'Q') || Object.hasOwn(session, 'log'), false);
+      const Q = session.Q;
+      assert.equal(typeof Q, 'function');
+      assert.equal(session.Q, Q);
+      assert.equal(Q.recvBytes, session.bytesReceived);
+      assert.equal(typeof session.log.log, 'function');
+      const replacement = rtmpApi.log(false, '1.2.3.4');
+      session.log = replacement;
+      assert.equal(session.log, replacement);
+      assert.ok(Object.keys(session).includes('Q'));
       session.msg.loop(null, {
         amf0cmd(c) {
           c.sendAmf0EncCmdMsg({ cmd: '_result', transId: c.chunk.msg.transId, cmdObj: null, info: { code: 'ok' } });

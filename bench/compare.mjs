@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     players: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '8' },
     ladder: { type: 'string', default: '400,800,1600' },
-    sessions: { type: 'string', default: '2000' },
+    sessions: { type: 'string', default: '5000' },
     messages: { type: 'string', default: '2000000' },
     markdown: { type: 'string' },
     json: { type: 'boolean', default: false },

@@ -7,7 +7,7 @@
 import { ours } from './lib/contenders.mjs'
 import { run } from './workloads/connections.mjs'
 
-const count = Number(process.argv[process.argv.indexOf('--count') + 1]) || 2000
+const count = Number(process.argv[process.argv.indexOf('--count') + 1]) || 5000
 const { rssPerSessionKb } = await run(ours, { sessions: count })
 console.log(`sessions: ${count}`)
 console.log(`RSS per idle session (growth over the second half): ${rssPerSessionKb.toFixed(1)} KB`)
