@@ -364,8 +364,12 @@ export declare class Session extends EventEmitter {
 
 /** A live stream relayed natively from one publisher to many players. */
 export declare class LiveStream extends EventEmitter {
-  /** `gopCacheBytes`: bytes of the current group of pictures kept for late joiners (default 16 MiB; past it late joiners wait for the next keyframe). */
-  constructor(name?: string, options?: { gopCacheBytes?: number });
+  /**
+   * `gopCacheBytes`: bytes of the current group of pictures kept for late joiners (default 16 MiB; past it late joiners wait for the next keyframe).
+   * `mergeWritesMs`: how long audio and data may wait for the next video frame, to reach each player in one write with it (default 40, at most 5000; 0 sends every read of the publisher at once).
+   * Throws a TypeError for a value that is not an integer in range.
+   */
+  constructor(name?: string, options?: { gopCacheBytes?: number; mergeWritesMs?: number });
   /** The name given (e.g. "app/key"). */
   readonly name: string;
   /** The session publishing, or null. */

@@ -105,6 +105,29 @@ test('a player waiting before the publisher gets the stream when it starts; unpu
   client.sock.destroy();
 });
 
+test('an audio-only stream reaches a player that joins it late (nothing to wait for a keyframe of)', async () => {
+  const radio = await makeFlv(path.join(fixtures, 'audio-only.flv'), { seconds: 4, video: false });
+  const url = `rtmp://127.0.0.1:${port}/live/radio`;
+  const publishing = publish(url, radio, { realtime: true, timeoutMs: 20000 });
+  await sleep(1200);
+  const client = await connectClient(port, 'live');
+  play(client, 'radio');
+  const isAacFrame = (m) => m.type === 'audio' && m.data[0] >> 4 === 10 && m.data[1] === 1;
+  let frames = 0;
+  await client.waitFor((m) => isAacFrame(m) && ++frames >= 20, 5000);
+  assert.ok(!client.messages.some((m) => m.type === 'video'), 'no video in an audio-only stream');
+  client.sock.destroy();
+  assert.equal((await publishing).code, 0);
+});
+
+test('LiveStream options out of range throw a TypeError', () => {
+  const { LiveStream } = require('../index.js');
+  for (const options of [{ mergeWritesMs: -1 }, { mergeWritesMs: 5001 }, { mergeWritesMs: 1.5 }, { gopCacheBytes: '1' }]) {
+    assert.throws(() => new LiveStream('x', options), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE', JSON.stringify(options));
+  }
+  assert.equal(new LiveStream('x', { mergeWritesMs: 0, gopCacheBytes: 0 }).stats().players, 0);
+});
+
 test('a second publisher on a busy key is refused with NetStream.Publish.BadName', async () => {
   const url = `rtmp://127.0.0.1:${port}/live/busy`;
   const stop = new AbortController();

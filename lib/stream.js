@@ -6,6 +6,21 @@
 const { EventEmitter } = require('node:events');
 const { NativeStream } = require('../binding.js');
 
+/** Longest merge window a stream takes (SRS's mw_latency goes to seconds; players buffer). */
+const MAX_MERGE_WRITES_MS = 5000;
+
+/** `options[name]` if an integer in 0..=max, undefined if absent; a TypeError otherwise. */
+function optionalInteger(options, name, max) {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw Object.assign(new TypeError(`options.${name} must be an integer from 0 to ${max}, got ${value}`), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  }
+  return value;
+}
+
 /**
  * Events: 'publish' (session, msgStreamId) and 'unpublish' (session) as the publisher
  * comes and goes; 'play' (session, msgStreamId) and 'stop' (session) as players do.
@@ -13,13 +28,19 @@ const { NativeStream } = require('../binding.js');
 class LiveStream extends EventEmitter {
   /**
    * @param {string} [name]
-   * @param {{ gopCacheBytes?: number }} [options] - bytes of the current group of
-   *   pictures kept for late joiners (default 16 MiB)
+   * @param {{ gopCacheBytes?: number, mergeWritesMs?: number }} [options] -
+   *   `gopCacheBytes`: bytes of the current group of pictures kept for late joiners
+   *   (default 16 MiB); `mergeWritesMs`: how long audio and data may wait for the next
+   *   video frame, to reach each player in one write with it (default 40; 0 sends every
+   *   read of the publisher at once)
    */
   constructor(name = '', options = {}) {
     super();
     this.name = name;
-    this._native = new NativeStream(options.gopCacheBytes);
+    this._native = new NativeStream(
+      optionalInteger(options, 'gopCacheBytes', 0xffff_ffff),
+      optionalInteger(options, 'mergeWritesMs', MAX_MERGE_WRITES_MS),
+    );
     /** @type {import('./session.js').Session | null} */
     this.publisher = null;
     /** @type {Map<import('./session.js').Session, number>} player → its message stream id */

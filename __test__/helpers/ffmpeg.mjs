@@ -132,6 +132,7 @@ async function generate(path, inputArgs, outputArgs, timeoutMs) {
  * @param {number} [opts.gop] frames between key frames (default 2 s worth)
  * @param {string|number} [opts.videoBitrate='500k'] target (and max) video bitrate, e.g. '20M'
  * @param {boolean} [opts.audio=true] include an AAC track (44.1 kHz stereo, 128 kb/s)
+ * @param {boolean} [opts.video=true] include the H.264 track (false: an audio-only stream)
  * @param {number} [opts.noise=0] temporal noise strength (0-100); makes high bitrates real
  * @param {'baseline'|'main'} [opts.profile='main'] 'main' has B-frames (non-zero composition times)
  * @param {string} [opts.preset='veryfast'] x264 preset
@@ -140,17 +141,17 @@ async function generate(path, inputArgs, outputArgs, timeoutMs) {
  */
 export async function makeFlv(path, opts = {}) {
   const { seconds = 5, width = 320, height = 240, fps = 25, gop = fps * 2, videoBitrate = '500k',
-    audio = true, noise = 0, profile = 'main', preset = 'veryfast', timeoutMs = 120_000 } = opts
+    audio = true, video = true, noise = 0, profile = 'main', preset = 'veryfast', timeoutMs = 120_000 } = opts
   const vf = `testsrc2=size=${width}x${height}:rate=${fps}` + (noise ? `,noise=alls=${noise}:allf=t` : '')
   const br = String(videoBitrate)
   const bufsize = /^\d+$/.test(br) ? String(Number(br) * 2) : (parseFloat(br) * 2) + br.replace(/^[\d.]+/, '')
-  const input = ['-f', 'lavfi', '-i', vf]
+  const input = video ? ['-f', 'lavfi', '-i', vf] : []
   if (audio) input.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100')
-  const output = ['-t', String(seconds), '-map', '0:v', ...(audio ? ['-map', '1:a'] : []),
-    '-c:v', 'libx264', '-preset', preset, '-profile:v', profile, '-pix_fmt', 'yuv420p',
-    '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-    '-b:v', br, '-maxrate', br, '-bufsize', bufsize,
-    ...(audio ? ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'] : [])]
+  const output = ['-t', String(seconds),
+    ...(video ? ['-map', '0:v', '-c:v', 'libx264', '-preset', preset, '-profile:v', profile, '-pix_fmt', 'yuv420p',
+      '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
+      '-b:v', br, '-maxrate', br, '-bufsize', bufsize] : []),
+    ...(audio ? ['-map', `${video ? 1 : 0}:a`, '-c:a', 'aac', '-b:a', '128k', '-ac', '2'] : [])]
   path = resolve(path)
   await generate(path, input, output, timeoutMs)
   return path

@@ -346,10 +346,20 @@ impl ConnectionHandle {
     /// Sends the players of the stream this connection publishes what it published
     /// since the last call.
     fn flush_players(&self) {
-        let hub = self.publishing().as_ref().map(|p| p.hub.clone());
-        if let Some(hub) = hub {
+        if let Some(hub) = self.publishing_hub() {
             hub.flush_players();
         }
+    }
+
+    /// [`Hub::flush_players_when_due`] for the stream this connection publishes: when
+    /// to flush if no read comes first.
+    fn flush_players_when_due(&self) -> Option<Instant> {
+        self.publishing_hub()?
+            .flush_players_when_due(Instant::now())
+    }
+
+    fn publishing_hub(&self) -> Option<Arc<Hub>> {
+        self.publishing().as_ref().map(|p| p.hub.clone())
     }
 
     /// Whether a received message goes to the app.
@@ -511,6 +521,8 @@ async fn read_loop(
     let mut input = BytesMut::new();
     let mut batch = BatchBuilder::default();
     let mut established = false;
+    // When the players of the stream this connection publishes are due what it sent.
+    let mut merge_deadline = None;
     // A client writes C0+C1 before reading anything.
     {
         let mut state = handle.state();
@@ -523,8 +535,17 @@ async fn read_loop(
         let read = if established {
             let idle = config.idle_timeout;
             let idle_deadline = tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
+            let merge_due = match merge_deadline {
+                Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)),
+                None => tokio::time::sleep(std::time::Duration::MAX / 4),
+            };
             tokio::select! {
                 r = read => r?,
+                _ = merge_due, if merge_deadline.is_some() => {
+                    merge_deadline = None;
+                    handle.flush_players();
+                    continue;
+                }
                 _ = idle_deadline, if idle.is_some() => {
                     return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
                 }
@@ -544,6 +565,7 @@ async fn read_loop(
             }
         };
         if read == 0 {
+            handle.flush_players();
             return Ok(());
         }
         loop {
@@ -584,7 +606,7 @@ async fn read_loop(
                 }
             }
         }
-        handle.flush_players();
+        merge_deadline = handle.flush_players_when_due();
         if !batch.is_empty() {
             let permit = credits.clone().acquire_owned().await.ok();
             sink.batch(handle.id(), batch.take(permit));

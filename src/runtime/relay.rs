@@ -5,8 +5,14 @@
 //! size, message stream id) and keeps its encodings while cached. Late joiners first get
 //! the metadata, the decoder configurations and the cached group of pictures starting
 //! at its keyframe (the same frames the live players got), so they start at once.
+//!
+//! Writes are merged (as SRS's `mw_latency` does): audio and data wait for the next video
+//! frame, at most the hub's merge window, so a player gets one write per video frame
+//! instead of one per message. On loopback most of a relay's CPU is the kernel's cost
+//! per write (BENCHMARKS.md), and an audio/video stream is about 40 % video messages.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::connection::RelayScratch;
 use super::ConnectionHandle;
@@ -64,12 +70,18 @@ struct HubState {
     /// the limit.
     gop: Vec<Cached>,
     gop_bytes: usize,
+    /// A video message was published: players that joined with no keyframe to start
+    /// from wait for one. An audio-only stream has none to wait for.
+    has_video: bool,
     last_timestamp: u32,
     players: Vec<Player>,
     messages: u64,
     /// Messages published since the players were last sent what was published: the
     /// last `pending.len()` of `messages`.
     pending: Vec<Cached>,
+    pending_bytes: usize,
+    /// When the oldest pending message was published.
+    pending_since: Option<Instant>,
 }
 
 /// Statistics of a hub.
@@ -85,7 +97,13 @@ pub struct HubStats {
 pub struct Hub {
     state: Mutex<HubState>,
     gop_limit: usize,
+    merge_window: Duration,
 }
+
+/// Pending bytes that go out at once, whatever the merge window: a merged write stays
+/// the size of a video frame, not of what a publisher sending faster than real time
+/// sends in a window.
+const MERGE_MAX_BYTES: usize = 64 * 1024;
 
 fn csid_for(type_id: u8) -> u32 {
     match type_id {
@@ -174,11 +192,14 @@ fn frame_for(item: &Cached, chunk_size: u32, stream_id: u32, timestamp: u32) -> 
 }
 
 impl Hub {
-    /// A hub caching at most `gop_limit` bytes of the current group of pictures.
-    pub fn new(gop_limit: usize) -> Self {
+    /// A hub caching at most `gop_limit` bytes of the current group of pictures, whose
+    /// audio and data wait at most `merge_window` for the next video frame (zero: every
+    /// publisher read goes out at once).
+    pub fn new(gop_limit: usize, merge_window: Duration) -> Self {
         Self {
             state: Mutex::new(HubState::default()),
             gop_limit,
+            merge_window,
         }
     }
 
@@ -215,24 +236,64 @@ impl Hub {
         };
         state.messages += 1;
         state.last_timestamp = msg.timestamp;
+        state.has_video |= msg.type_id == type_id::VIDEO;
         self.remember(&mut state, &item, msg);
+        if state.pending.is_empty() {
+            state.pending_since = Some(Instant::now());
+        }
+        state.pending_bytes += item.payload.len();
         state.pending.push(item);
     }
 
+    /// When what is pending must go out if nothing else sends it first; `None`: now.
+    fn merge_deadline(&self, state: &HubState) -> Option<Instant> {
+        let holds = !self.merge_window.is_zero()
+            && state.pending_bytes < MERGE_MAX_BYTES
+            && !state.pending.iter().any(|i| i.type_id == type_id::VIDEO);
+        holds.then_some(state.pending_since? + self.merge_window)
+    }
+
+    /// [`Self::flush_players`] if what is pending is due at `now`: a video frame is
+    /// pending, the oldest message has waited the merge window, or the pending bytes
+    /// reached [`MERGE_MAX_BYTES`]. Otherwise returns when it will be due; the
+    /// publisher's reader calls this after each read, and flushes at that time if no
+    /// read came first.
+    pub fn flush_players_when_due(&self, now: Instant) -> Option<Instant> {
+        {
+            let mut state = self.state();
+            if state.players.is_empty() {
+                Self::take_pending(&mut state);
+                return None;
+            }
+            match self.merge_deadline(&state) {
+                Some(deadline) if now < deadline => return Some(deadline),
+                _ => {}
+            }
+        }
+        self.flush_players();
+        None
+    }
+
+    fn take_pending(state: &mut HubState) -> Vec<Cached> {
+        state.pending_bytes = 0;
+        state.pending_since = None;
+        std::mem::take(&mut state.pending)
+    }
+
     /// Sends every player the messages published since the last call, in one pass
-    /// over the players (the publisher's reader calls it once per read, so that what a
-    /// read brought goes out to each in one vectored write). The hub's lock is not held
-    /// while writing.
+    /// over the players, so that they go out to each in one vectored write. The hub's
+    /// lock is not held while writing.
     pub fn flush_players(&self) {
         let (items, due) = {
             let mut state = self.state();
             if state.pending.is_empty() {
                 return;
             }
-            let items = std::mem::take(&mut state.pending);
+            let items = Self::take_pending(&mut state);
             let first = state.messages + 1 - items.len() as u64;
             let keyframe_at = items.iter().position(|i| i.role == MediaRole::Keyframe);
             let mut due = Vec::with_capacity(state.players.len());
+            let has_video = state.has_video;
             state.players.retain_mut(|player| {
                 if !player.conn.is_running() {
                     return false;
@@ -241,7 +302,7 @@ impl Hub {
                 due.push(Due {
                     conn: player.conn.clone(),
                     stream_id: player.stream_id,
-                    waiting_for_keyframe: player.waiting_for_keyframe,
+                    waiting_for_keyframe: player.waiting_for_keyframe && has_video,
                     skip,
                 });
                 // It starts at the first keyframe it is sent, not one its burst skipped.
@@ -346,13 +407,14 @@ impl Hub {
 
     /// The publisher stopped: caches go; players stay and wait for the next one.
     pub fn publisher_left(&self) {
+        self.flush_players();
         let mut state = self.state();
         state.metadata = None;
         state.audio_config = None;
         state.video_config = None;
         state.gop.clear();
         state.gop_bytes = 0;
-        state.pending.clear();
+        state.has_video = false;
         for p in &mut state.players {
             p.waiting_for_keyframe = true;
         }
@@ -404,7 +466,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_payload_in_pieces_is_joined_once_only_when_players_will_write_it() {
-        let hub = Hub::new(1 << 20);
+        let hub = Hub::new(1 << 20, Duration::ZERO);
         // A keyframe, then an inter frame (FLV frame type 1, then 2; codec 7, AVC).
         let in_pieces = |timestamp, first_byte| Message {
             csid: 6,
@@ -429,5 +491,99 @@ mod tests {
             "kept in pieces with no player, joined with one"
         );
         assert_eq!(state.gop[1].payload, in_pieces(40, 0x27).payload);
+    }
+
+    /// What the peer has been sent within `wait`.
+    async fn received(peer: &mut tokio::net::TcpStream, wait: Duration) -> Vec<u8> {
+        use tokio::io::AsyncReadExt;
+        let mut got = Vec::new();
+        let mut buf = [0; 4096];
+        while let Ok(Ok(n @ 1..)) = tokio::time::timeout(wait, peer.read(&mut buf)).await {
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn audio_waits_for_the_next_video_frame_at_most_the_merge_window() {
+        let window = Duration::from_millis(40);
+        let hub = Hub::new(1 << 20, window);
+        let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
+        hub.add_player(player, 1);
+        let message = |type_id, payload: &[u8]| Message {
+            csid: 4,
+            timestamp: 0,
+            type_id,
+            stream_id: 1,
+            fmt: 0,
+            payload: Bytes::copy_from_slice(payload).into(),
+        };
+        let keyframe = message(type_id::VIDEO, &[0x17, 1, 0, 0, 0, 7]);
+        let audio = message(type_id::AUDIO, &[0xaf, 1, 5]);
+        let now = Instant::now();
+
+        hub.publish(&keyframe);
+        assert_eq!(hub.flush_players_when_due(now), None, "video goes at once");
+        assert!(!received(&mut peer, Duration::from_millis(100))
+            .await
+            .is_empty());
+
+        hub.publish(&audio);
+        let deadline = hub.flush_players_when_due(now).expect("audio waits");
+        assert!(deadline <= Instant::now() + window);
+        assert!(received(&mut peer, Duration::from_millis(50))
+            .await
+            .is_empty());
+        hub.publish(&message(type_id::VIDEO, &[0x27, 1, 0, 0, 0, 8]));
+        assert_eq!(hub.flush_players_when_due(now), None);
+        // Both in one write, in order: an audio message (type 8 at byte 7 of a type 0
+        // chunk header, RTMP 1.0 §5.3.1.2.1), 3 bytes, then the video message (type 9).
+        let both = received(&mut peer, Duration::from_millis(100)).await;
+        assert_eq!((both.len(), both[7], both[15 + 7]), (12 + 3 + 12 + 6, 8, 9));
+
+        hub.publish(&audio);
+        let deadline = hub
+            .flush_players_when_due(Instant::now())
+            .expect("audio waits");
+        assert_eq!(
+            hub.flush_players_when_due(deadline),
+            None,
+            "due at the deadline"
+        );
+        assert_eq!(
+            received(&mut peer, Duration::from_millis(100)).await.len(),
+            12 + 3
+        );
+    }
+
+    #[tokio::test]
+    async fn what_waits_goes_out_when_the_publisher_leaves_and_never_waits_without_players() {
+        let hub = Hub::new(1 << 20, Duration::from_secs(5));
+        let audio = Message {
+            csid: 4,
+            timestamp: 0,
+            type_id: type_id::AUDIO,
+            stream_id: 1,
+            fmt: 0,
+            payload: Bytes::from_static(&[0xaf, 1, 0x12, 0x10]).into(),
+        };
+        hub.publish(&audio);
+        assert_eq!(
+            hub.flush_players_when_due(Instant::now()),
+            None,
+            "no players"
+        );
+        assert!(hub.state().pending.is_empty());
+
+        let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
+        hub.add_player(player, 1);
+        received(&mut peer, Duration::from_millis(100)).await;
+        hub.publish(&audio);
+        assert!(hub.flush_players_when_due(Instant::now()).is_some());
+        hub.publisher_left();
+        assert_eq!(
+            received(&mut peer, Duration::from_millis(100)).await.len(),
+            12 + 4
+        );
     }
 }
