@@ -8,7 +8,9 @@
 //   ffmpeg -re -i input.flv -c copy -f flv rtmp://127.0.0.1:1935/live/mykey
 //   ffplay rtmp://127.0.0.1:1935/live/mykey
 //
-// RTMP_QUIET=1 prints only the listening line and errors (for benchmarks).
+// RTMP_QUIET=1 prints only the listening line and errors (for benchmarks);
+// RTMP_MERGE_WRITES_MS=0 writes each read of a publisher to its players at once (the
+// LiveStream option mergeWritesMs, default 40: audio waits for the next video frame).
 //
 // The other examples build on createLiveServer's hooks: examples/auth.js (who may
 // publish), examples/recorder.js (each publication to FLV), examples/edge.js (pull
@@ -42,6 +44,8 @@ const { rtmpServer, LiveStream } = require('..');
  *   that stood in for it (examples/edge.js)
  * @property {boolean} [emitMedia] - publishers' media also reach their sessions'
  *   'audio', 'video' and 'data' events (a recorder needs them)
+ * @property {{ gopCacheBytes?: number, mergeWritesMs?: number }} [streamOptions] - each
+ *   LiveStream's options
  */
 
 /** Splits a stream name of publish/play into the name and its query string. */
@@ -89,7 +93,10 @@ async function isAllowed(authorize, request, say) {
  * @param {import('..').ServerOptions & LiveServerOptions} [options]
  */
 function createLiveServer(options = {}) {
-  const { quiet = Boolean(process.env.RTMP_QUIET), authorize, onStream, beforePublish, emitMedia = false, ...serverOptions } = options;
+  const {
+    quiet = Boolean(process.env.RTMP_QUIET), authorize, onStream, beforePublish, emitMedia = false, streamOptions,
+    ...serverOptions
+  } = options;
   const say = sayer(quiet);
   /** Live streams by "app/name". */
   const streams = new Map();
@@ -102,7 +109,7 @@ function createLiveServer(options = {}) {
   function streamFor(key) {
     let stream = streams.get(key);
     if (!stream) {
-      stream = new LiveStream(key);
+      stream = new LiveStream(key, streamOptions);
       streams.set(key, stream);
       stream.on('unpublish', () => release(stream));
       stream.on('stop', () => release(stream));
@@ -262,4 +269,7 @@ function listenFromEnv(server, what = 'RTMP server') {
 
 module.exports = { createLiveServer, listenFromEnv, splitStreamName, combineHooks, sayer };
 
-if (require.main === module) listenFromEnv(createLiveServer());
+if (require.main === module) {
+  const merge = process.env.RTMP_MERGE_WRITES_MS;
+  listenFromEnv(createLiveServer(merge === undefined ? {} : { streamOptions: { mergeWritesMs: Number(merge) } }));
+}
