@@ -1,7 +1,7 @@
 //! Native fan-out: a hub per live stream receives the publisher's audio, video and data
-//! messages (in the publisher's reader task) and, once per read of the publisher, hands
-//! what the read brought to every player as shared frames, written to each player's
-//! socket from the publisher's task. Each message is encoded once per distinct (chunk
+//! messages (in the publisher's reader task) and, after a read of the publisher, hands
+//! what is due to every player as shared frames, written to each player's socket from
+//! the publisher's task. Each message is encoded once per distinct (chunk
 //! size, message stream id) and keeps its encodings while cached. Late joiners first get
 //! the metadata, the decoder configurations and the cached group of pictures starting
 //! at its keyframe (the same frames the live players got), so they start at once.
