@@ -257,21 +257,16 @@ impl Hub {
     /// pending, the oldest message has waited the merge window, or the pending bytes
     /// reached [`MERGE_MAX_BYTES`]. Otherwise returns when it will be due; the
     /// publisher's reader calls this after each read, and flushes at that time if no
-    /// read came first.
+    /// read came first. With no players nothing waits.
     pub fn flush_players_when_due(&self, now: Instant) -> Option<Instant> {
-        {
-            let mut state = self.state();
-            if state.players.is_empty() {
-                Self::take_pending(&mut state);
-                return None;
-            }
-            match self.merge_deadline(&state) {
-                Some(deadline) if now < deadline => return Some(deadline),
-                _ => {}
-            }
-        }
-        self.flush_players();
-        None
+        self.flush(Some(now))
+    }
+
+    /// Sends every player the messages published since the last call, in one pass
+    /// over the players, so that they go out to each in one vectored write. The hub's
+    /// lock is not held while writing.
+    pub fn flush_players(&self) {
+        self.flush(None);
     }
 
     fn take_pending(state: &mut HubState) -> Vec<Cached> {
@@ -280,14 +275,18 @@ impl Hub {
         std::mem::take(&mut state.pending)
     }
 
-    /// Sends every player the messages published since the last call, in one pass
-    /// over the players, so that they go out to each in one vectored write. The hub's
-    /// lock is not held while writing.
-    pub fn flush_players(&self) {
+    /// The flush of both: `now` asks whether what is pending is due yet.
+    fn flush(&self, now: Option<Instant>) -> Option<Instant> {
         let (items, due) = {
             let mut state = self.state();
             if state.pending.is_empty() {
-                return;
+                return None;
+            }
+            if let Some(now) = now.filter(|_| !state.players.is_empty()) {
+                match self.merge_deadline(&state) {
+                    Some(deadline) if now < deadline => return Some(deadline),
+                    _ => {}
+                }
             }
             let items = Self::take_pending(&mut state);
             let first = state.messages + 1 - items.len() as u64;
@@ -312,7 +311,7 @@ impl Hub {
             (items, due)
         };
         if due.is_empty() {
-            return;
+            return None;
         }
         let mut frames = FlushFrames::new(items.len());
         let mut scratch = RelayScratch::default();
@@ -335,6 +334,7 @@ impl Hub {
                 &mut scratch,
             );
         }
+        None
     }
 
     /// Updates metadata, decoder configurations and the GOP cache.
