@@ -358,34 +358,6 @@ test('session stats count bytes and messages both ways and a ping gives the RTT'
   sock.destroy();
 });
 
-test('a panic in a native call is a JS Error; one in a connection task ends only its session', async (t) => {
-  const sessions = [];
-  const { server, port } = await startServer((session) => sessions.push(session));
-  t.after(() => server.close());
-  const doomed = await connectClient(port);
-  const healthy = await connectClient(port);
-  while (sessions.length < 2) await new Promise((r) => setTimeout(r, 10));
-  const [victim, survivor] = sessions;
-  // In the call itself: catch_unwind turns the panic into an exception, Node goes on.
-  assert.throws(() => victim._transport.native.__injectPanic(false), /panic/);
-  // In the connection's task: that session gets ERR_RTMP_INTERNAL and closes.
-  const failed = once(victim, 'error');
-  const doomedClosed = once(doomed.sock, 'close');
-  doomed.sock.resume();
-  victim._transport.native.__injectPanic(true);
-  const [err] = await failed;
-  assert.equal(err.code, 'ERR_RTMP_INTERNAL');
-  await doomedClosed;
-  // The other session still carries messages both ways, and new sessions are accepted.
-  const echoed = new Promise((resolve) => healthy.session.msg.loop(null, { audio: (c) => resolve(c.chunk.data[0]) }));
-  survivor.msg.loop(null, { audio: (c) => c.rtmpMsgSend({ msgType: 8, data: Buffer.from([c.chunk.data[0] + 1]), msgStreamId: 1, streamId: 4, timestamp: 0 }) });
-  healthy.session.chunk(4).rtmpMsgSend({ msgType: 8, data: Buffer.from([41]), msgStreamId: 1, timestamp: 0 });
-  assert.equal(await echoed, 42);
-  const again = await connectClient(port);
-  again.sock.destroy();
-  healthy.sock.destroy();
-});
-
 test('a peer that floods pings and never reads the answers is closed at maxSendBuffer', async (t) => {
   let failed;
   const error = new Promise((resolve) => {

@@ -571,7 +571,12 @@ impl NativeSession {
             Backend::Detached(d) => d.closed = true,
         }
     }
+}
 
+/// Only in an addon built with the `test-hooks` feature (`npm run build:test-hooks`).
+#[cfg(feature = "test-hooks")]
+#[napi]
+impl NativeSession {
     /// Fault injection for tests of panic containment: panics in this call (`inTask`
     /// false; catch_unwind makes it a JS Error) or in the connection's reader task
     /// (the session ends with ERR_RTMP_INTERNAL). Not part of the public API.

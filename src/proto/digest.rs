@@ -6,7 +6,9 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::handshake::HANDSHAKE_SIZE;
+/// Size of C1/S1 and C2/S2 (RTMP 1.0 §5.2.3, §5.2.4), the packets the digests live in;
+/// `handshake` uses it too (the plain handshake depends on this module, not back).
+pub const HANDSHAKE_SIZE: usize = 1536;
 
 /// Length of an HMAC-SHA256 digest.
 pub const DIGEST_SIZE: usize = 32;

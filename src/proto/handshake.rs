@@ -17,8 +17,7 @@ const SERVER_VERSION: [u8; 4] = [4, 5, 0, 1];
 
 /// The only version byte defined for plain RTMP (§5.2.2).
 pub const RTMP_VERSION: u8 = 3;
-/// Size of C1/S1 and C2/S2 (§5.2.3, §5.2.4).
-pub const HANDSHAKE_SIZE: usize = 1536;
+pub use super::digest::HANDSHAKE_SIZE;
 /// Size of the random field of C1/S1 (§5.2.3).
 pub const RANDOM_SIZE: usize = HANDSHAKE_SIZE - 8;
 

@@ -12,10 +12,9 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
-use super::relay::{Hub, Publishing};
 use super::transport::{Reader, Transport, Writer};
 use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig};
-use crate::proto::chunk::OutgoingHeader;
+use crate::proto::chunk::{Message, OutgoingHeader};
 use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::{type_id, ControlMessage};
 use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame, MAX_IOVECS};
@@ -30,6 +29,27 @@ pub(super) struct RelayScratch {
     frames: Vec<(u32, Arc<SharedFrame>)>,
 }
 
+/// Where a publishing connection's audio, video and data messages go: the relay's hub
+/// of a live stream (`relay::Hub`). A trait, so that the connection does not depend on
+/// the relay that depends on it.
+pub trait PublishTarget: Send + Sync {
+    /// Takes one published message.
+    fn publish(&self, msg: &Message);
+    /// Sends the players what was published since the last flush.
+    fn flush_players(&self);
+    /// Flushes if what is pending is due at `now`; otherwise says when it will be.
+    fn flush_players_when_due(&self, now: Instant) -> Option<Instant>;
+    /// The publisher stopped (unpublished, or its connection closed).
+    fn publisher_left(&self);
+}
+
+/// Where a connection's published messages go.
+struct Publishing {
+    target: Arc<dyn PublishTarget>,
+    stream_id: u32,
+    emit: bool,
+}
+
 /// How the app asked the connection to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shutdown {
@@ -40,6 +60,7 @@ enum Shutdown {
     Destroy,
     /// Fault injection: the reader task panics when it sees this, as a bug in the
     /// core would make it (tests prove such a panic ends only its own session).
+    #[cfg(any(test, feature = "test-hooks"))]
     InjectedPanic,
 }
 
@@ -311,32 +332,32 @@ impl ConnectionHandle {
     }
 
     /// Forwards this connection's audio, video and data messages on message stream
-    /// `stream_id` to `hub`; `emit` keeps delivering them to the app too.
-    pub fn publish(&self, hub: Arc<Hub>, stream_id: u32, emit: bool) {
+    /// `stream_id` to `target`; `emit` keeps delivering them to the app too.
+    pub fn publish(&self, target: Arc<dyn PublishTarget>, stream_id: u32, emit: bool) {
         *self.publishing() = Some(Publishing {
-            hub,
+            target,
             stream_id,
             emit,
         });
     }
 
-    /// Stops forwarding; returns the hub it published to.
-    pub fn unpublish(&self) -> Option<Arc<Hub>> {
-        self.publishing().take().map(|p| p.hub)
+    /// Stops forwarding; returns the target it published to.
+    pub fn unpublish(&self) -> Option<Arc<dyn PublishTarget>> {
+        self.publishing().take().map(|p| p.target)
     }
 
     /// Forwards a received message to the hub this connection publishes to; returns
     /// whether the app should still receive it.
-    fn relay(&self, msg: &crate::proto::chunk::Message) -> bool {
+    fn relay(&self, msg: &Message) -> bool {
         let target = match self.publishing().as_ref() {
             Some(p) if p.stream_id == msg.stream_id && matches!(msg.type_id, 8 | 9 | 18) => {
-                Some((p.hub.clone(), p.emit))
+                Some((p.target.clone(), p.emit))
             }
             _ => None,
         };
         match target {
-            Some((hub, emit)) => {
-                hub.publish(msg);
+            Some((target, emit)) => {
+                target.publish(msg);
                 emit
             }
             None => true,
@@ -346,24 +367,24 @@ impl ConnectionHandle {
     /// Sends the players of the stream this connection publishes what it published
     /// since the last call.
     fn flush_players(&self) {
-        if let Some(hub) = self.publishing_hub() {
-            hub.flush_players();
+        if let Some(target) = self.publishing_target() {
+            target.flush_players();
         }
     }
 
-    /// [`Hub::flush_players_when_due`] for the stream this connection publishes: when
-    /// to flush if no read comes first.
+    /// [`PublishTarget::flush_players_when_due`] for the stream this connection
+    /// publishes: when to flush if no read comes first.
     fn flush_players_when_due(&self) -> Option<Instant> {
-        self.publishing_hub()?
+        self.publishing_target()?
             .flush_players_when_due(Instant::now())
     }
 
-    fn publishing_hub(&self) -> Option<Arc<Hub>> {
-        self.publishing().as_ref().map(|p| p.hub.clone())
+    fn publishing_target(&self) -> Option<Arc<dyn PublishTarget>> {
+        self.publishing().as_ref().map(|p| p.target.clone())
     }
 
     /// Whether a received message goes to the app.
-    fn delivers(&self, msg: &crate::proto::chunk::Message) -> bool {
+    fn delivers(&self, msg: &Message) -> bool {
         msg.type_id != type_id::ACKNOWLEDGEMENT || self.shared.deliver_acks.load(Ordering::Relaxed)
     }
 
@@ -395,6 +416,7 @@ impl ConnectionHandle {
     }
 
     /// Fault injection for tests: makes the connection's reader task panic.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn inject_panic(&self) {
         self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.send_replace(Shutdown::InjectedPanic);
@@ -408,17 +430,20 @@ struct CloseOnExit(ConnectionHandle);
 impl Drop for CloseOnExit {
     fn drop(&mut self) {
         self.0.destroy();
-        if let Some(hub) = self.0.unpublish() {
-            hub.publisher_left();
+        if let Some(target) = self.0.unpublish() {
+            target.publisher_left();
         }
     }
 }
 
 /// What the reader does once the app asked the connection to stop.
 fn stop_reading(state: Shutdown) -> Result<(), RuntimeError> {
+    #[cfg(any(test, feature = "test-hooks"))]
     if state == Shutdown::InjectedPanic {
         panic!("injected panic in the connection's reader task");
     }
+    #[cfg(not(any(test, feature = "test-hooks")))]
+    let _ = state; // only fault injection tells the ways of stopping apart
     Ok(())
 }
 

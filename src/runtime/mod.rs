@@ -13,7 +13,7 @@ mod transport;
 
 pub use batch::{Batch, BatchBuilder, META_FIELDS};
 pub use config::ServerConfig;
-pub use connection::ConnectionHandle;
+pub use connection::{ConnectionHandle, PublishTarget};
 pub use error::RuntimeError;
 pub use relay::{Hub, HubStats};
 pub use server::{bind, connect, ServerHandle};

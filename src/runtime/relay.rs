@@ -14,7 +14,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::connection::RelayScratch;
+use super::connection::{PublishTarget, RelayScratch};
 use super::ConnectionHandle;
 use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader, Payload};
 use crate::proto::media::{audio_role, video_role, MediaRole};
@@ -33,13 +33,6 @@ const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
 /// `onMetaData` as an AMF0 string: metadata as servers send it to their players, so as
 /// a stream pulled from another server (origin/edge) publishes it.
 const ON_META_DATA: &[u8] = b"\x02\x00\x0aonMetaData";
-
-/// Where a connection's published messages go.
-pub struct Publishing {
-    pub hub: Arc<Hub>,
-    pub stream_id: u32,
-    pub emit: bool,
-}
 
 /// A published message as the hub keeps it (pending, in the GOP cache, or as metadata
 /// or a decoder configuration); clones share its encodings.
@@ -428,6 +421,25 @@ impl Hub {
             gop_messages: state.gop.len(),
             gop_bytes: state.gop_bytes,
         }
+    }
+}
+
+/// A publishing connection's messages go to its stream's hub.
+impl PublishTarget for Hub {
+    fn publish(&self, msg: &Message) {
+        Hub::publish(self, msg);
+    }
+
+    fn flush_players(&self) {
+        Hub::flush_players(self);
+    }
+
+    fn flush_players_when_due(&self, now: Instant) -> Option<Instant> {
+        Hub::flush_players_when_due(self, now)
+    }
+
+    fn publisher_left(&self) {
+        Hub::publisher_left(self);
     }
 }
 
