@@ -2,7 +2,7 @@
 
 use napi_derive::napi;
 
-use crate::proto::tag_header::{audio_header, video_header, TagHeader};
+use crate::proto::media::{audio_header, video_header, TagHeader};
 
 /// A decoded audio or video tag header; absent fields do not apply to the form.
 #[napi(object)]

@@ -12,7 +12,7 @@ use super::chunk::{encode_standalone, ChunkDecoder, ChunkEncoder, OutgoingHeader
 use super::handshake::{Handshake, Role, HANDSHAKE_SIZE, RANDOM_SIZE};
 use super::message::{type_id, ControlMessage};
 use super::session::{Event, Session};
-use super::{command, shared_object, tag_header, Limits};
+use super::{command, media, shared_object, Limits};
 
 /// Limits small enough for a fuzzer to reach them.
 const FUZZ_LIMITS: Limits = Limits {
@@ -237,8 +237,17 @@ pub fn amf3(data: &[u8]) {
 /// errors are the caller's to report, never panics.
 fn decode_body(type_id: u8, payload: &[u8]) {
     match type_id {
-        type_id::AUDIO => drop(tag_header::audio_header(payload)),
-        type_id::VIDEO => drop(tag_header::video_header(payload)),
+        type_id::AUDIO | type_id::VIDEO => {
+            let class = media::classify(type_id, &Payload::from(Bytes::copy_from_slice(payload)));
+            assert_eq!(
+                class.config.is_some(),
+                class.role == media::MediaRole::Config
+            );
+            match type_id {
+                type_id::AUDIO => drop(media::audio_header(payload)),
+                _ => drop(media::video_header(payload)),
+            }
+        }
         type_id::AMF3_DATA => drop(command::decode_amf3_data(payload)),
         type_id::AMF0_DATA => drop(command::decode_data(payload)),
         type_id::AMF3_COMMAND => drop(command::decode_amf3_command(payload)),

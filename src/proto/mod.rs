@@ -14,7 +14,6 @@ pub mod message;
 pub mod outbound;
 pub mod session;
 pub mod shared_object;
-pub mod tag_header;
 
 pub use error::ProtoError;
 pub use limits::Limits;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::connection::{PublishTarget, RelayScratch};
 use super::ConnectionHandle;
 use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader, Payload};
-use crate::proto::media::{audio_role, video_role, MediaRole};
+use crate::proto::media::{classify, ConfigCache, MediaClass, MediaRole};
 use crate::proto::message::type_id;
 use crate::proto::outbound::SharedFrame;
 
@@ -57,8 +57,12 @@ struct Player {
 #[derive(Default)]
 struct HubState {
     metadata: Option<Cached>,
-    audio_config: Option<Cached>,
-    video_config: Option<Cached>,
+    /// Every track's decoder configurations (and multichannel layouts, HDR metadata).
+    configs: ConfigCache<Cached>,
+    /// The video track whose keyframes start a group of pictures: that of the
+    /// publication's first keyframe (track 0, the default track, unless the publisher
+    /// sends only multitrack video). Other tracks' keyframes count as inter frames.
+    gop_track: Option<u8>,
     /// The current group of pictures, from its keyframe; empty when unknown or over
     /// the limit.
     gop: Vec<Cached>,
@@ -203,15 +207,29 @@ impl Hub {
     /// Takes one message from the publisher: updates the caches and keeps it for
     /// [`Self::flush_players`].
     pub fn publish(&self, msg: &Message) {
-        let (payload, role) = match msg.type_id {
-            type_id::AUDIO => (msg.payload.clone(), audio_role(&msg.payload.head(2))),
-            type_id::VIDEO => (msg.payload.clone(), video_role(&msg.payload.head(2))),
+        let (payload, class) = match msg.type_id {
+            type_id::AUDIO | type_id::VIDEO => (
+                msg.payload.clone(),
+                Some(classify(msg.type_id, &msg.payload)),
+            ),
             _ if msg.payload.starts_with(SET_DATA_FRAME) => {
-                (msg.payload.skip(SET_DATA_FRAME.len()), MediaRole::Config)
+                (msg.payload.skip(SET_DATA_FRAME.len()), None)
             }
-            _ => (msg.payload.clone(), MediaRole::Config),
+            _ => (msg.payload.clone(), None),
         };
         let mut state = self.state();
+        let role = match class {
+            Some(class) if class.role == MediaRole::Keyframe => {
+                let track = class.tracks.first().unwrap_or(0);
+                match *state.gop_track.get_or_insert(track) == track {
+                    true => MediaRole::Keyframe,
+                    false => MediaRole::InterFrame,
+                }
+            }
+            Some(class) => class.role,
+            // Data messages are never dropped.
+            None => MediaRole::Config,
+        };
         // A payload in pieces (the chunks it arrived in) is made one buffer once when
         // players will write it: one iovec per frame instead of one per piece, in every
         // player's writes. With no players it is kept as it is, copied never.
@@ -230,7 +248,7 @@ impl Hub {
         state.messages += 1;
         state.last_timestamp = msg.timestamp;
         state.has_video |= msg.type_id == type_id::VIDEO;
-        self.remember(&mut state, &item, msg);
+        self.remember(&mut state, &item, class.as_ref(), msg);
         if state.pending.is_empty() {
             state.pending_since = Some(Instant::now());
         }
@@ -331,26 +349,31 @@ impl Hub {
     }
 
     /// Updates metadata, decoder configurations and the GOP cache.
-    fn remember(&self, state: &mut HubState, item: &Cached, msg: &Message) {
-        match (msg.type_id, item.role) {
-            (type_id::VIDEO, MediaRole::Config) => state.video_config = Some(item.clone()),
-            (type_id::AUDIO, MediaRole::Config) => state.audio_config = Some(item.clone()),
-            (type_id::VIDEO | type_id::AUDIO, _) => {}
-            _ => {
-                if msg.payload.starts_with(SET_DATA_FRAME) || msg.payload.starts_with(ON_META_DATA)
-                {
-                    state.metadata = Some(item.clone());
-                }
-                return;
+    fn remember(
+        &self,
+        state: &mut HubState,
+        item: &Cached,
+        class: Option<&MediaClass>,
+        msg: &Message,
+    ) {
+        let Some(class) = class else {
+            if msg.payload.starts_with(SET_DATA_FRAME) || msg.payload.starts_with(ON_META_DATA) {
+                state.metadata = Some(item.clone());
             }
+            return;
+        };
+        if class.role == MediaRole::Config {
+            let bytes = item.payload.len();
+            state
+                .configs
+                .update(msg.type_id, class, bytes, item.clone());
+            return;
         }
         if item.role == MediaRole::Keyframe {
             state.gop.clear();
             state.gop_bytes = 0;
         }
-        if item.role != MediaRole::Config
-            && (!state.gop.is_empty() || item.role == MediaRole::Keyframe)
-        {
+        if !state.gop.is_empty() || item.role == MediaRole::Keyframe {
             if state.gop_bytes + item.payload.len() > self.gop_limit {
                 // Too long to cache: late joiners wait for the next keyframe instead.
                 state.gop.clear();
@@ -370,8 +393,12 @@ impl Hub {
             .gop
             .first()
             .map_or(state.last_timestamp, |c| c.timestamp);
-        let head = [&state.metadata, &state.video_config, &state.audio_config];
-        for item in head.into_iter().flatten() {
+        // Metadata at timestamp 0, as a publisher sends it first: FFmpeg's FLV reader
+        // takes an onMetaData with a later timestamp for a text (subtitle) track.
+        if let Some(item) = &state.metadata {
+            conn.push_frame(DATA_CSID, |cs| frame_for(item, cs, stream_id, 0));
+        }
+        for item in state.configs.in_join_order() {
             conn.push_frame(csid_for(item.type_id), |cs| {
                 frame_for(item, cs, stream_id, start)
             });
@@ -403,8 +430,8 @@ impl Hub {
         self.flush_players();
         let mut state = self.state();
         state.metadata = None;
-        state.audio_config = None;
-        state.video_config = None;
+        state.configs.clear();
+        state.gop_track = None;
         state.gop.clear();
         state.gop_bytes = 0;
         state.has_video = false;
@@ -503,6 +530,60 @@ mod tests {
             "kept in pieces with no player, joined with one"
         );
         assert_eq!(state.gop[1].payload, in_pieces(40, 0x27).payload);
+    }
+
+    #[test]
+    fn every_tracks_configs_are_cached_and_only_the_default_tracks_keyframes_start_a_gop() {
+        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let message = |type_id, timestamp, payload: &[u8]| Message {
+            csid: 6,
+            timestamp,
+            type_id,
+            stream_id: 1,
+            fmt: 0,
+            payload: Bytes::copy_from_slice(payload).into(),
+        };
+        // FFmpeg's two audio tracks and two video tracks: track 0 as a plain (legacy or
+        // ExHeader) message, track 1 in a OneTrack multitrack wrapper.
+        hub.publish(&message(
+            type_id::AMF0_DATA,
+            0,
+            b"\x02\x00\x0aonMetaData\x05",
+        ));
+        hub.publish(&message(type_id::VIDEO, 0, &[0x17, 0, 0, 0, 0, 1]));
+        hub.publish(&message(type_id::VIDEO, 0, b"\x96\x00hvc1\x01\x01"));
+        hub.publish(&message(type_id::AUDIO, 0, &[0xAF, 0, 0x12, 0x10]));
+        hub.publish(&message(type_id::AUDIO, 0, b"\x95\x00mp4a\x01\x12\x10"));
+        hub.publish(&message(type_id::VIDEO, 0, &[0x17, 1, 0, 0, 0, 9]));
+        hub.publish(&message(
+            type_id::VIDEO,
+            0,
+            b"\x96\x01hvc1\x01\x00\x00\x00\x09",
+        ));
+        hub.publish(&message(type_id::AUDIO, 20, b"\x95\x01mp4a\x01\x21"));
+        hub.publish(&message(type_id::VIDEO, 40, &[0x27, 1, 0, 0, 0, 9]));
+        // Track 1's next keyframe does not restart the GOP; track 0's does.
+        hub.publish(&message(
+            type_id::VIDEO,
+            80,
+            b"\x96\x01hvc1\x01\x00\x00\x00\x09",
+        ));
+        let state = hub.state();
+        assert_eq!(
+            state.configs.len(),
+            4,
+            "both tracks' audio and video configs"
+        );
+        assert!(state.metadata.is_some());
+        let roles: Vec<MediaRole> = state.gop.iter().map(|c| c.role).collect();
+        use MediaRole::*;
+        assert_eq!(roles, [Keyframe, InterFrame, Audio, InterFrame, InterFrame]);
+        drop(state);
+        hub.publish(&message(type_id::VIDEO, 120, &[0x17, 1, 0, 0, 0, 9]));
+        assert_eq!(hub.state().gop.len(), 1);
+        hub.publisher_left();
+        let state = hub.state();
+        assert!(state.configs.is_empty() && state.gop_track.is_none());
     }
 
     /// What the peer has been sent within `wait`.

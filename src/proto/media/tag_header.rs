@@ -72,9 +72,20 @@ pub struct Track {
 #[error("tag header truncated at byte {0}")]
 pub struct TruncatedHeader(pub usize);
 
+/// How much of a multitrack message to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tracks {
+    /// Every track: the whole payload is given.
+    All,
+    /// The first track's header only: enough to classify a message from its first
+    /// bytes (its data and the other tracks may be cut off).
+    First,
+}
+
 struct Cursor<'a> {
     b: &'a [u8],
     pos: usize,
+    tracks: Tracks,
 }
 
 impl Cursor<'_> {
@@ -167,6 +178,9 @@ impl Cursor<'_> {
                 offset,
                 size,
             });
+            if self.tracks == Tracks::First {
+                break;
+            }
             self.take(size)?;
             if kind == 0 || self.pos >= self.b.len() {
                 break;
@@ -179,7 +193,24 @@ impl Cursor<'_> {
 
 /// Decodes a video tag header (message type 9).
 pub fn video_header(payload: &[u8]) -> Result<TagHeader, TruncatedHeader> {
-    let mut c = Cursor { b: payload, pos: 0 };
+    read_video_header(payload, Tracks::All)
+}
+
+/// Decodes an audio tag header (message type 8).
+pub fn audio_header(payload: &[u8]) -> Result<TagHeader, TruncatedHeader> {
+    read_audio_header(payload, Tracks::All)
+}
+
+/// The video tag header, reading `tracks` of a multitrack message.
+pub(super) fn read_video_header(
+    payload: &[u8],
+    tracks: Tracks,
+) -> Result<TagHeader, TruncatedHeader> {
+    let mut c = Cursor {
+        b: payload,
+        pos: 0,
+        tracks,
+    };
     let first = c.u8()?;
     let mut h = TagHeader {
         frame_type: Some((first >> 4) & 0x07),
@@ -212,9 +243,16 @@ pub fn video_header(payload: &[u8]) -> Result<TagHeader, TruncatedHeader> {
     Ok(h)
 }
 
-/// Decodes an audio tag header (message type 8).
-pub fn audio_header(payload: &[u8]) -> Result<TagHeader, TruncatedHeader> {
-    let mut c = Cursor { b: payload, pos: 0 };
+/// The audio tag header, reading `tracks` of a multitrack message.
+pub(super) fn read_audio_header(
+    payload: &[u8],
+    tracks: Tracks,
+) -> Result<TagHeader, TruncatedHeader> {
+    let mut c = Cursor {
+        b: payload,
+        pos: 0,
+        tracks,
+    };
     let first = c.u8()?;
     let format = first >> 4;
     let mut h = TagHeader::default();
