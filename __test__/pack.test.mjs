@@ -109,7 +109,7 @@ test('the release layout installs from its tarballs without Rust or a registry, 
   const optional = Object.keys(staged.optionalDependencies || {}).sort();
   assert.deepEqual(optional, readdirSync(path.join(stage, 'npm')).map((d) => `${pkg.name}-${d}`).sort(), 'one optional dependency per platform package');
   assert.equal(staged.optionalDependencies[hostPkg], pkg.version, 'the platform package at the root version');
-  assert.equal(staged.scripts.prepare, undefined);
+  for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(staged.scripts[s], undefined, `no ${s} script in the published manifest`);
   const platformManifest = JSON.parse(readFileSync(path.join(stage, 'npm', hostDir, 'package.json'), 'utf8'));
   assert.equal(platformManifest.version, pkg.version);
 
