@@ -35,17 +35,19 @@ for target in "${targets[@]}"; do
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   if [ -d "corpus/$target" ]; then cp -f "corpus/$target"/* "$work"/; fi
   echo "fuzz: $target for ${seconds}s"
-  # libFuzzer's -timeout bounds one input; `timeout` bounds the whole run (a hang outside
-  # an input, or a target that ignores -max_total_time) and exits 124 (137 after the KILL).
+  # libFuzzer's -timeout bounds one input; timeout(1), where there is one, bounds the whole
+  # run (a hang outside an input, or a target that ignores -max_total_time) and exits 124
+  # (137 after the KILL).
+  bound=()
+  command -v timeout >/dev/null && bound=(timeout --kill-after=30 "$((seconds + 120))")
   touch "$log.start"
   status=0
-  timeout --kill-after=30 "$((seconds + 120))" \
-    "$bin_dir/$target" "$work" -max_total_time="$seconds" -rss_limit_mb=2048 \
+  ${bound[@]+"${bound[@]}"} "$bin_dir/$target" "$work" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
   grep -E '^(#[0-9]+ *DONE|Done|stat::number_of_executed_units|==|SUMMARY|thread|.*panicked)' "$log" || true
   if [ "$status" -ne 0 ]; then
-    echo "fuzz: $target FAILED (exit $status); the last lines of its output ($log):"
-    tail -n 40 "$log" | sed 's/^/  | /'
+    echo "fuzz: $target FAILED (exit $status); the end of its output without progress lines ($log):"
+    grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)[^=]*$' "$log" | tail -n 40 | sed 's/^/  | /' || true
     kept=$(find "$artifacts" -type f -newer "$log.start" | sed 's|^|fuzz/|' | tr '\n' ' ')
     echo "fuzz: $target input kept: ${kept:-none written under fuzz/$artifacts/ (the target failed outside an input)}"
     failed+=("$target")
