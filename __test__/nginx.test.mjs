@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { makeFlv, publish, record } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
 import { freePort, runCommand } from './helpers/process.mjs';
+import { toolSkip } from './helpers/tools.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
@@ -21,7 +22,7 @@ const cli = path.join(here, '..', 'bin', 'rtmpapi.js');
 const NGINX = '/usr/sbin/nginx';
 const MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 const missing = !existsSync(NGINX) || !existsSync(MODULE);
-const skip = missing ? 'nginx with the RTMP module is not installed (.ci/run installs it: apt-get install nginx libnginx-mod-rtmp)' : false;
+const skip = toolSkip(missing && 'nginx with the RTMP module is not installed (.ci/run installs it: apt-get install nginx libnginx-mod-rtmp)');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let nginx;
 let port;

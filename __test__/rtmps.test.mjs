@@ -18,19 +18,14 @@ import { makeFlv, publish, record, probeFrames } from './helpers/ffmpeg.mjs';
 import { readFlv } from './helpers/flv.mjs';
 import { startIngestServer } from './helpers/ingest-server.mjs';
 import { runCommand, startListeningServer } from './helpers/process.mjs';
+import { toolSkip, which } from './helpers/tools.mjs';
 
 const require = createRequire(import.meta.url);
 const { RtmpClient, rtmpServer } = require('../index.js');
 const { createLiveServer } = require('../examples/server.js');
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-let openssl = true;
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  openssl = false;
-}
-const skip = openssl ? false : 'openssl is not installed: it makes the test certificate (.ci/run installs it: apt-get install openssl)';
+const skip = toolSkip(!which('openssl') && 'openssl is not installed: it makes the test certificate (.ci/run installs it: apt-get install openssl)');
 if (skip) console.error(`SKIPPING the RTMPS tests: ${skip}`);
 
 let dir;

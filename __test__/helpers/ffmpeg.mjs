@@ -1,31 +1,20 @@
 // FFmpeg helpers for tests and benchmarks: locate FFmpeg, generate cached FLV fixtures,
 // publish an FLV to an RTMP URL. Run this file directly for a self-test:
 //   node __test__/helpers/ffmpeg.mjs
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { basename, delimiter, dirname, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { basename, dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { readFlv, summarize, TAG_VIDEO } from './flv.mjs'
+import { isExecutable, toolSkip, which } from './tools.mjs'
 
 const require = createRequire(import.meta.url)
 
 /** Every FFmpeg process started here; killed if Node exits while they run. */
 const children = new Set()
 process.once('exit', () => { for (const c of children) c.kill('SIGKILL') })
-
-function isExecutable(p) {
-  try { accessSync(p, constants.X_OK); return true } catch { return false }
-}
-
-/** First executable named `name` on PATH, or null. */
-function which(name) {
-  for (const dir of (process.env.PATH || '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name)
-  }
-  return null
-}
 
 let cachedFfmpeg
 /**
@@ -64,6 +53,50 @@ export function ffprobePath() {
   } catch {
     return null
   }
+}
+
+/** The venv .ci/run makes for the PyPI package imageio-ffmpeg (a static FFmpeg 9). */
+export const CI_VENV = fileURLToPath(new URL('../../.ci/venv/', import.meta.url))
+
+/** Major version of the FFmpeg at `path` (from `-version`), or null when it does not run. */
+export function ffmpegMajor(path) {
+  const r = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 30_000 })
+  const m = /^ffmpeg version n?(\d+)\./m.exec(r.stdout ?? '')
+  return m ? Number(m[1]) : null
+}
+
+let cachedModern
+/**
+ * Path of a modern FFmpeg (8 or later: Enhanced RTMP v2, FourCC codecs and multitrack FLV):
+ * $FFMPEG9_PATH (.ci/run exports it), else the imageio-ffmpeg binary of the venv .ci/run
+ * makes (.ci/venv), else null.
+ * @returns {string|null}
+ * @throws {Error} when $FFMPEG9_PATH is set but is not an FFmpeg 8 or later
+ */
+export function modernFfmpegPath() {
+  if (cachedModern !== undefined) return cachedModern
+  let p = process.env.FFMPEG9_PATH || null
+  if (!p) {
+    const python = join(CI_VENV, 'bin', 'python')
+    if (!existsSync(python)) return (cachedModern = null)
+    const r = spawnSync(python, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'],
+      { encoding: 'utf8', timeout: 30_000 })
+    p = r.status === 0 ? r.stdout.trim() : null
+    if (!p) return (cachedModern = null)
+  }
+  const major = ffmpegMajor(p)
+  if (!(major >= 8)) throw new Error(`${p} (FFMPEG9_PATH or .ci/venv) is FFmpeg ${major ?? '(does not run)'}, want 8 or later`)
+  return (cachedModern = p)
+}
+
+/**
+ * The `skip` option of a test that needs a modern FFmpeg (see toolSkip: under CI=true a
+ * missing one throws).
+ * @returns {string|false}
+ */
+export function modernFfmpegSkip() {
+  return toolSkip(!modernFfmpegPath() &&
+    'no FFmpeg 8+: set FFMPEG9_PATH, or make the venv .ci/run makes (python3 -m venv .ci/venv && .ci/venv/bin/pip install imageio-ffmpeg)')
 }
 
 /**

@@ -18,11 +18,14 @@ export async function freePort() {
 
 /**
  * Runs a command to completion, killing it after `timeoutMs`.
+ * @param {object} [opts]
+ * @param {number} [opts.timeoutMs=30000]
+ * @param {NodeJS.ProcessEnv} [opts.env] the child's whole environment (default: this process's)
  * @returns {Promise<{ code: number|null, stdout: string, stderr: string }>}
  */
-export function runCommand(cmd, args, { timeoutMs = 30000 } = {}) {
+export function runCommand(cmd, args, { timeoutMs = 30000, env } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => { stdout += d })
