@@ -127,7 +127,11 @@ impl<'e> Js<'e> {
 
     fn global_array_from(&self) -> napi::Result<&Function<'e, Unknown<'e>, Array<'e>>> {
         if self.array_from.get().is_none() {
-            let array: Object<'_> = self.env.get_global()?.get_named_property("Array")?;
+            // `Array` is a function: read it as the object it also is.
+            let array: Object<'_> = self
+                .env
+                .get_global()?
+                .get_named_property_unchecked("Array")?;
             let _ = self.array_from.set(array.get_named_property("from")?);
         }
         Ok(self.array_from.get().expect("set above"))
