@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 
-/** An AMF value as JS sees it (strict arrays carry a non-enumerable `sarray: true`). */
+/** An AMF value as JS sees it (strict arrays carry a non-enumerable `sarray: true`; a
+ * Map is an AMF3 Dictionary, in AMF0 behind the 0x11 switch). */
 export type AmfValue =
   | number
   | boolean
@@ -13,7 +14,16 @@ export type AmfValue =
   | null
   | undefined
   | AmfValue[]
+  | AmfDictionary
   | { [key: string]: AmfValue; __className__?: string };
+
+/** An AMF3 Dictionary (AMF 3 §3.16) as JS sees it: a `Map` whose keys are values of any
+ * AMF type (numbers, strings, objects, Buffers, Maps...), in the Dictionary's order.
+ * `weakKeys` is its weak-keys flag: decoded Maps always have it (own, non-enumerable,
+ * writable); a Map encodes with the flag set only when its own `weakKeys` is `true`.
+ * References to one Dictionary decode to equal, distinct Maps; encoding writes every Map
+ * inline. */
+export type AmfDictionary = Map<unknown, unknown> & { weakKeys?: boolean };
 
 /** A decoded command (`amf0cmd` / `amf3cmd`): `cmd`, `transId`, `cmdObj`, then the
  * fields named per command (see README); unknown commands keep the rest in `args`. */
@@ -542,25 +552,25 @@ export declare function rtmpChunk(opt: { Q?: ReadQueue; sock: Duplex; debug?: bo
 
 /** AMF helpers with node-amfutils' names. */
 export declare const amf: {
-  /** Encodes values one after another as AMF0. */
+  /** Encodes values one after another as AMF0 (a Map as an AMF3 Dictionary behind the 0x11 switch; TypeError for Buffers, functions, symbols, bigints, cycles). */
   amf0Encode(values: AmfValue[]): Buffer;
   /** Encodes one value as AMF0. */
   amf0EncodeOne(value: AmfValue): Buffer;
-  /** Decodes every AMF0 value of `buf`; throws ERR_RTMP_AMF on malformed input. */
+  /** Decodes every AMF0 value of `buf`; throws ERR_RTMP_AMF on malformed or empty input. */
   amf0Decode(buf: Buffer): AmfValue[];
-  /** Decodes the first AMF0 value and the bytes it took. */
+  /** Decodes the first AMF0 value and the bytes it took; throws ERR_RTMP_AMF on malformed or empty input. */
   amf0DecodeOne(buf: Buffer): { len: number; value: AmfValue };
-  /** AMF3: integers within 29 bits as Integer, Buffers as ByteArray, Dates as Date; vectors decode to Arrays, a Dictionary to an Array of [key, value]. */
+  /** AMF3: integers within 29 bits as Integer, Buffers as ByteArray, Dates as Date, Maps as Dictionary ({@link AmfDictionary}); vectors decode to Arrays, a Dictionary to a Map. */
   amf3Encode(values: unknown[]): Buffer;
   /** Encodes one value as AMF3. */
   amf3EncodeOne(value: unknown): Buffer;
-  /** Decodes every AMF3 value of `buf` (one set of reference tables). */
+  /** Decodes every AMF3 value of `buf` (one set of reference tables); throws ERR_RTMP_AMF on malformed or empty input. */
   amf3Decode(buf: Buffer): unknown[];
-  /** Decodes the first AMF3 value and the bytes it took. */
+  /** Decodes the first AMF3 value and the bytes it took; throws ERR_RTMP_AMF on malformed or empty input. */
   amf3DecodeOne(buf: Buffer): { len: number; value: unknown };
   /** Encodes a command: `cmd`, then its named fields in protocol order. */
   encodeAmf0Cmd(cmd: Command): Buffer;
-  /** Decodes a type-20 payload into a command with its named fields. */
+  /** Decodes a type-20 payload into a command with its named fields (every decoder throws ERR_RTMP_AMF on an empty buffer). */
   decodeAmf0Cmd(buf: Buffer): Command;
   /** Encodes a type-17 payload (a format byte, then the AMF0 command). */
   encodeAmf3Cmd(cmd: Command): Buffer;

@@ -97,7 +97,7 @@ test('AMF3 functions with node-amfutils names: integers vs doubles, ByteArray, d
   assert.equal(amf.amf3DecodeOne(amf.amf3EncodeOne(new Date(1234))).value, 1234);
   // Vector.<int> [1, -1] and a Dictionary { "k": true } (AMF 3 §3.15, §3.16).
   assert.deepEqual(amf.amf3DecodeOne(Buffer.from([0x0d, 0x05, 0x00, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff])).value, [1, -1]);
-  assert.deepEqual(amf.amf3DecodeOne(Buffer.from([0x11, 0x03, 0x01, 0x06, 0x03, 0x6b, 0x03])).value, [['k', true]]);
+  assert.deepEqual(amf.amf3DecodeOne(Buffer.from([0x11, 0x03, 0x01, 0x06, 0x03, 0x6b, 0x03])).value, new Map([['k', true]]));
   assert.throws(() => amf.amf3Decode(Buffer.from([0x0a, 0x07, 0x03, 0x58])), (e) => e.code === 'ERR_RTMP_AMF', 'externalizable');
   assert.throws(() => amf.amf3EncodeOne(() => 1), TypeError);
 });
@@ -148,4 +148,77 @@ test('Enhanced RTMP negotiation: connect caps in, _result properties out, reconn
   assert.equal(enhanced.readConnectCaps({ app: 'live' }).enhanced, false);
   const rr = enhanced.reconnectRequest({ tcUrl: 'rtmp://edge/live' });
   assert.deepEqual(rr.info, { level: 'status', code: 'NetConnection.Connect.ReconnectRequest', description: 'The server asks the client to reconnect.', tcUrl: 'rtmp://edge/live' });
+});
+
+test('every decoder throws ERR_RTMP_AMF on an empty buffer (it holds no value)', () => {
+  const empty = Buffer.alloc(0);
+  const decoders = ['amf0Decode', 'amf0DecodeOne', 'amf3Decode', 'amf3DecodeOne', 'decodeAmf0Cmd', 'decodeAmf3Cmd', 'decodeAmf0Data', 'decodeAmf3Data'];
+  for (const name of decoders) {
+    assert.throws(() => amf[name](empty), (e) => e.code === 'ERR_RTMP_AMF' && /empty input/.test(e.message), name);
+  }
+  assert.throws(() => amf.decodeSharedObject(19, empty), (e) => e.code === 'ERR_RTMP_AMF', 'decodeSharedObject');
+  // One byte is a value: the empty check is not a length check in disguise.
+  assert.deepEqual(amf.amf0Decode(Buffer.from([0x05])), [null]);
+  assert.deepEqual(amf.amf3Decode(Buffer.from([0x01])), [null]);
+});
+
+test('AMF3 Dictionary <-> Map (AMF 3 §3.16): exact bytes, keys of any type, the weak-keys flag', () => {
+  // Marker 0x11, U29Dict-value 2 << 1 | 1, weak-keys 0, then integer 1 -> "a", "k" -> true.
+  const m = new Map([[1, 'a'], ['k', true]]);
+  const bytes = [0x11, 0x05, 0x00, 0x04, 0x01, 0x06, 0x03, 0x61, 0x06, 0x03, 0x6b, 0x03];
+  assert.deepEqual([...amf.amf3EncodeOne(m)], bytes);
+  const back = amf.amf3DecodeOne(Buffer.from(bytes));
+  assert.equal(back.len, bytes.length);
+  assert.ok(back.value instanceof Map);
+  assert.deepEqual([...back.value], [[1, 'a'], ['k', true]]);
+  // The flag: a non-enumerable, writable own `weakKeys` on decoded Maps; `weakKeys === true` encodes 1.
+  assert.deepEqual(Object.getOwnPropertyDescriptor(back.value, 'weakKeys'), { value: false, writable: true, enumerable: false, configurable: true });
+  const weak = amf.amf3DecodeOne(Buffer.from([0x11, 0x01, 0x01])).value;
+  assert.equal(weak.weakKeys, true);
+  assert.equal(weak.size, 0);
+  assert.deepEqual([...amf.amf3EncodeOne(weak)], [0x11, 0x01, 0x01]);
+  back.value.weakKeys = true;
+  assert.deepEqual([...amf.amf3EncodeOne(back.value)], [0x11, 0x05, 0x01, ...bytes.slice(3)]);
+  m.weakKeys = 'yes';
+  assert.equal(amf.amf3EncodeOne(m)[2], 0x00, 'only a boolean true sets the flag');
+
+  // Keys of several types round-trip: a double, a negative integer, a string, an
+  // object, a Buffer, an Array, null, a boolean, another Map.
+  const objKey = { id: 7 };
+  const inner = new Map([['x', 1]]);
+  const keys = new Map([[2.5, 'double'], [-3, 'int'], ['s', 's'], [objKey, 'object'], [Buffer.from([9]), 'bytes'],
+    [[1, 2], 'array'], [null, 'null'], [false, 'bool'], [inner, 'map']]);
+  const decoded = amf.amf3DecodeOne(amf.amf3EncodeOne(keys)).value;
+  assert.equal(decoded.size, keys.size);
+  assert.deepEqual([...decoded.keys()], [2.5, -3, 's', { id: 7 }, Buffer.from([9]), [1, 2], null, false, new Map([['x', 1]])]);
+  assert.deepEqual([...decoded.values()], [...keys.values()]);
+  assert.ok([...decoded.keys()][8] instanceof Map, 'a Map key decodes to a Map');
+});
+
+test('Maps: references to one Dictionary, the same Map twice, cycles, and the AMF0 avmplus switch', () => {
+  // A dense Array (object slot 0) of a Dictionary (slot 1) and two references to it:
+  // 0x11 0x02 and 0x0a 0x02 (the object table is one for every complex type, §2.2).
+  const refs = amf.amf3DecodeOne(Buffer.from([0x09, 0x07, 0x01, 0x11, 0x03, 0x00, 0x06, 0x03, 0x6b, 0x04, 0x05, 0x11, 0x02, 0x0a, 0x02])).value;
+  assert.equal(refs.length, 3);
+  for (const d of refs) assert.deepEqual(d, new Map([['k', 5]]));
+  assert.notEqual(refs[0], refs[1], 'references decode to equal Maps, not one shared Map (as objects do)');
+  // A reference inside the Dictionary to the Dictionary itself is an error, not a cycle.
+  assert.throws(() => amf.amf3DecodeOne(Buffer.from([0x11, 0x03, 0x00, 0x11, 0x00, 0x01])), (e) => e.code === 'ERR_RTMP_AMF');
+  // The same Map twice encodes twice inline (the encoder writes no references).
+  const m = new Map([['a', 1]]);
+  const twice = amf.amf3EncodeOne([m, m]);
+  assert.deepEqual([...twice], [0x09, 0x05, 0x01, 0x11, 0x03, 0x00, 0x06, 0x03, 0x61, 0x04, 0x01, 0x11, 0x03, 0x00, 0x06, 0x03, 0x61, 0x04, 0x01]);
+  assert.deepEqual(amf.amf3DecodeOne(twice).value, [m, m]);
+  const cyclic = new Map();
+  cyclic.set('self', cyclic);
+  assert.throws(() => amf.amf3EncodeOne(cyclic), TypeError);
+  assert.throws(() => amf.amf0EncodeOne(new Map([[cyclic, 1]])), TypeError);
+  // AMF0 has no Dictionary: a Map switches to AMF3 (marker 0x11, AMF 0 §3.1), also nested.
+  assert.deepEqual([...amf.amf0EncodeOne(m)], [0x11, 0x11, 0x03, 0x00, 0x06, 0x03, 0x61, 0x04, 0x01]);
+  const meta = { width: 320, tracks: new Map([[1, 'video'], [2, 'audio']]) };
+  const back = amf.amf0DecodeOne(amf.amf0EncodeOne(meta)).value;
+  assert.deepEqual(back, meta);
+  const cmd = { cmd: 'setTracks', transId: 3, cmdObj: null, args: [new Map([['id', 1]])] };
+  const decoded = amf.decodeAmf0Cmd(amf.encodeAmf0Cmd(cmd));
+  assert.deepEqual([...decoded.args], [new Map([['id', 1]])]);
 });

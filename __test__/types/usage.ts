@@ -14,6 +14,7 @@ import {
   parseRtmpUrl,
   readFlv,
   FlvWriter,
+  type AmfDictionary,
   type ChunkObject,
   type Command,
   type RtmpError,
@@ -85,6 +86,9 @@ log(true, '1.2.3.4').log('x');
 const bytes: Buffer = amf.amf0Encode([1, 'a', { b: null }]);
 const decoded = amf.amf0DecodeOne(bytes);
 const t: string = amf.amfType(decoded.value);
+const dict: AmfDictionary = new Map<unknown, unknown>([[1, 'a']]);
+const dictBytes: Buffer = amf.amf0EncodeOne({ tracks: dict });
+const weak: boolean | undefined = (amf.amf3DecodeOne(amf.amf3EncodeOne(dict)).value as AmfDictionary).weakKeys;
 const cmd: Command = amf.decodeAmf0Cmd(amf.encodeAmf0Cmd({ cmd: 'createStream', transId: 2, cmdObj: null }));
 void [t, cmd];
 

@@ -2,14 +2,18 @@
 //! (node-amfutils' names). The mapping (ORIGINAL-API.md): numbers, strings, booleans,
 //! null and undefined as themselves; objects and ECMA arrays as plain objects; typed
 //! objects with `__className__`; strict arrays as Arrays with a non-enumerable
-//! `sarray: true`; dates as ms numbers.
+//! `sarray: true`; dates as ms numbers; AMF3 Dictionaries (AMF 3 §3.16) as `Map`s with a
+//! non-enumerable `weakKeys` flag. Written with napi-rs 3's safe value API only: no
+//! `unsafe` in this file.
 
-use std::ffi::CString;
-use std::ptr;
+use std::cell::OnceCell;
 
 use bytes::{BufMut, BytesMut};
-use napi::bindgen_prelude::{Buffer, FromNapiValue, ToNapiValue};
-use napi::{sys, Env};
+use napi::bindgen_prelude::{
+    Array, Buffer, BufferSlice, FromNapiValue, Function, JsObjectValue, Null, Object, ToNapiValue,
+    Unknown,
+};
+use napi::{Env, JsDate, JsValue, Property, PropertyAttributes, ValueType};
 use napi_derive::napi;
 
 use crate::proto::amf::amf0::{self, Amf0Value};
@@ -33,309 +37,263 @@ fn type_error(message: impl Into<String>) -> napi::Error {
     )
 }
 
-fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::from_reason(format!(
-            "napi call failed: {what}"
-        )))
+/// The bytes of a payload to decode; an empty one holds no value and is an error.
+fn non_empty(buf: &[u8]) -> napi::Result<&[u8]> {
+    if buf.is_empty() {
+        return Err(amf_error(AmfError::Empty));
     }
+    Ok(buf)
 }
 
 /// A property name and its JS value.
-type Entry = (String, sys::napi_value);
+type Entry<'e> = (String, Unknown<'e>);
 
-/// Raw napi helpers over one env, used on the JS thread only.
-#[derive(Clone, Copy)]
-struct Js(sys::napi_env);
+/// The name of a Map's weak-keys flag (AMF 3 §3.16), a non-enumerable own property.
+const WEAK_KEYS: &str = "weakKeys";
 
-impl Js {
-    fn object(self) -> napi::Result<sys::napi_value> {
-        let mut out = ptr::null_mut();
-        check(
-            unsafe { sys::napi_create_object(self.0, &mut out) },
-            "create object",
-        )?;
-        Ok(out)
+/// The JS side of one call: its env, and the global `Map` constructor and `Array.from`,
+/// looked up the first time a Dictionary or an object needs them.
+struct Js<'e> {
+    env: &'e Env,
+    map: OnceCell<Function<'e, Unknown<'e>, Unknown<'e>>>,
+    array_from: OnceCell<Function<'e, Unknown<'e>, Array<'e>>>,
+}
+
+impl<'e> Js<'e> {
+    fn new(env: &'e Env) -> Self {
+        Self {
+            env,
+            map: OnceCell::new(),
+            array_from: OnceCell::new(),
+        }
     }
 
-    fn array(self, len: usize) -> napi::Result<sys::napi_value> {
-        let mut out = ptr::null_mut();
-        check(
-            unsafe { sys::napi_create_array_with_length(self.0, len, &mut out) },
-            "create array",
-        )?;
-        Ok(out)
+    fn value<T: ToNapiValue>(&self, v: T) -> napi::Result<Unknown<'e>> {
+        v.into_unknown(self.env)
     }
 
-    fn set(self, obj: sys::napi_value, key: &str, value: sys::napi_value) -> napi::Result<()> {
-        let key = unsafe { String::to_napi_value(self.0, key.to_owned())? };
-        check(
-            unsafe { sys::napi_set_property(self.0, obj, key, value) },
-            "set property",
-        )
+    fn object(&self) -> napi::Result<Object<'e>> {
+        Object::new(self.env)
+    }
+
+    /// Sets `obj[key]`; the key is a JS string, so any key works (even one with a NUL).
+    fn set(&self, obj: &mut Object<'e>, key: &str, value: Unknown<'e>) -> napi::Result<()> {
+        obj.set_property(self.value(key)?, value)
     }
 
     /// An Array of converted values.
     fn list(
-        self,
-        items: impl ExactSizeIterator<Item = napi::Result<sys::napi_value>>,
-    ) -> napi::Result<sys::napi_value> {
-        let arr = self.array(items.len())?;
+        &self,
+        items: impl ExactSizeIterator<Item = napi::Result<Unknown<'e>>>,
+    ) -> napi::Result<Array<'e>> {
+        let mut arr = self.env.create_array(items.len() as u32)?;
         for (i, v) in items.enumerate() {
-            self.set_index(arr, i as u32, v?)?;
+            arr.set(i as u32, v?)?;
         }
         Ok(arr)
     }
 
-    fn set_index(self, arr: sys::napi_value, i: u32, value: sys::napi_value) -> napi::Result<()> {
-        check(
-            unsafe { sys::napi_set_element(self.0, arr, i, value) },
-            "set element",
-        )
+    /// A non-enumerable boolean property (`sarray` read-only, `weakKeys` writable).
+    fn flag<O: JsObjectValue<'e>>(
+        &self,
+        obj: &mut O,
+        name: &str,
+        value: bool,
+        attributes: PropertyAttributes,
+    ) -> napi::Result<()> {
+        obj.define_properties(&[Property::new()
+            .with_utf8_name(name)?
+            .with_value(&self.value(value)?)
+            .with_property_attributes(attributes)])
     }
 
-    /// Marks an array as a strict array: a non-enumerable `sarray: true`.
-    fn mark_strict(self, arr: sys::napi_value) -> napi::Result<()> {
-        let value = unsafe { bool::to_napi_value(self.0, true)? };
-        let name = CString::new("sarray").map_err(|_| napi::Error::from_reason("name"))?;
-        let desc = sys::napi_property_descriptor {
-            utf8name: name.as_ptr(),
-            name: ptr::null_mut(),
-            method: None,
-            getter: None,
-            setter: None,
-            value,
-            attributes: sys::PropertyAttributes::default,
-            data: ptr::null_mut(),
-        };
-        check(
-            unsafe { sys::napi_define_properties(self.0, arr, 1, &desc) },
-            "define sarray",
-        )
+    /// A strict array: an Array with a non-enumerable, read-only `sarray: true`.
+    fn strict(
+        &self,
+        items: impl ExactSizeIterator<Item = napi::Result<Unknown<'e>>>,
+    ) -> napi::Result<Unknown<'e>> {
+        let mut arr = self.list(items)?;
+        self.flag(&mut arr, "sarray", true, PropertyAttributes::Default)?;
+        Ok(arr.to_unknown())
     }
 
-    fn type_of(self, v: sys::napi_value) -> napi::Result<sys::napi_valuetype> {
-        let mut t = 0;
-        check(unsafe { sys::napi_typeof(self.0, v, &mut t) }, "typeof")?;
-        Ok(t)
+    fn global_map(&self) -> napi::Result<&Function<'e, Unknown<'e>, Unknown<'e>>> {
+        if self.map.get().is_none() {
+            let map = self.env.get_global()?.get_named_property("Map")?;
+            let _ = self.map.set(map);
+        }
+        Ok(self.map.get().expect("set above"))
     }
 
-    fn is(
-        self,
-        v: sys::napi_value,
-        f: unsafe fn(sys::napi_env, sys::napi_value, *mut bool) -> sys::napi_status,
-    ) -> napi::Result<bool> {
-        let mut out = false;
-        check(unsafe { f(self.0, v, &mut out) }, "type check")?;
-        Ok(out)
+    fn global_array_from(&self) -> napi::Result<&Function<'e, Unknown<'e>, Array<'e>>> {
+        if self.array_from.get().is_none() {
+            // `Array` is a function: read it as the object it also is.
+            let array: Object<'_> = self
+                .env
+                .get_global()?
+                .get_named_property_unchecked("Array")?;
+            let _ = self.array_from.set(array.get_named_property("from")?);
+        }
+        Ok(self.array_from.get().expect("set above"))
     }
 
-    fn get(self, obj: sys::napi_value, key: sys::napi_value) -> napi::Result<sys::napi_value> {
-        let mut out = ptr::null_mut();
-        check(
-            unsafe { sys::napi_get_property(self.0, obj, key, &mut out) },
-            "get property",
-        )?;
-        Ok(out)
+    /// Whether `v` (an object) is a `Map`.
+    fn is_map(&self, v: Unknown<'e>) -> napi::Result<bool> {
+        v.instanceof(*self.global_map()?)
     }
 
-    fn get_named(self, obj: sys::napi_value, key: &str) -> napi::Result<sys::napi_value> {
-        let key = unsafe { String::to_napi_value(self.0, key.to_owned())? };
-        self.get(obj, key)
+    /// An own property of a plain boolean `true`.
+    fn own_true(&self, obj: &Object<'e>, name: &str) -> napi::Result<bool> {
+        if !obj.has_own_property(name)? {
+            return Ok(false);
+        }
+        let v: Unknown<'_> = obj.get_named_property_unchecked(name)?;
+        Ok(v.get_type()? == ValueType::Boolean && bool::from_unknown(v)?)
     }
 
-    fn has_own(self, obj: sys::napi_value, key: &str) -> napi::Result<bool> {
-        let key = unsafe { String::to_napi_value(self.0, key.to_owned())? };
-        let mut out = false;
-        check(
-            unsafe { sys::napi_has_own_property(self.0, obj, key, &mut out) },
-            "has own",
-        )?;
-        Ok(out)
-    }
-
-    fn keys(self, obj: sys::napi_value) -> napi::Result<Vec<(String, sys::napi_value)>> {
-        let mut names = ptr::null_mut();
-        check(
-            unsafe { sys::napi_get_property_names(self.0, obj, &mut names) },
-            "keys",
-        )?;
-        let len = self.length(names)?;
+    /// An object's own enumerable string keys and their values.
+    fn keys(&self, obj: &Object<'e>) -> napi::Result<Vec<Entry<'e>>> {
+        let names = obj.get_property_names()?;
+        let len = names.get_array_length()?;
         let mut out = Vec::with_capacity(len as usize);
         for i in 0..len {
-            let key = self.index(names, i)?;
-            let name = unsafe { String::from_napi_value(self.0, key)? };
-            out.push((name, key));
+            let key: Unknown<'_> = names.get_element(i)?;
+            let value = obj.get_property_unchecked(key)?;
+            out.push((String::from_unknown(key)?, value));
         }
         Ok(out)
     }
 
-    /// A Date's ms since the epoch.
-    fn date_ms(self, v: sys::napi_value) -> napi::Result<f64> {
-        let mut ms = 0.0;
-        check(
-            unsafe { sys::napi_get_date_value(self.0, v, &mut ms) },
-            "date value",
-        )?;
-        Ok(ms)
-    }
-
     /// An object's enumerable properties other than functions, and its
     /// `__className__` (a typed object's class) apart.
-    fn object_entries(self, obj: sys::napi_value) -> napi::Result<(Option<String>, Vec<Entry>)> {
+    fn object_entries(&self, obj: &Object<'e>) -> napi::Result<(Option<String>, Vec<Entry<'e>>)> {
         let mut class_name = None;
         let mut entries = Vec::new();
-        for (name, key) in self.keys(obj)? {
-            let value = self.get(obj, key)?;
+        for (name, value) in self.keys(obj)? {
             if name == "__className__" {
-                class_name = Some(unsafe { String::from_napi_value(self.0, value)? });
-            } else if self.type_of(value)? != sys::ValueType::napi_function {
+                class_name = Some(String::from_unknown(value)?);
+            } else if value.get_type()? != ValueType::Function {
                 entries.push((name, value));
             }
         }
         Ok((class_name, entries))
     }
 
-    fn length(self, arr: sys::napi_value) -> napi::Result<u32> {
-        let mut len = 0;
-        check(
-            unsafe { sys::napi_get_array_length(self.0, arr, &mut len) },
-            "length",
-        )?;
-        Ok(len)
+    /// A plain object of converted properties, typed by `class_name` if given.
+    fn record<'a>(
+        &self,
+        class_name: Option<&str>,
+        props: impl Iterator<Item = (&'a str, napi::Result<Unknown<'e>>)>,
+    ) -> napi::Result<Unknown<'e>> {
+        let mut obj = self.object()?;
+        if let Some(name) = class_name {
+            self.set(&mut obj, "__className__", self.value(name)?)?;
+        }
+        for (k, v) in props {
+            self.set(&mut obj, k, v?)?;
+        }
+        Ok(obj.to_unknown())
     }
 
-    fn index(self, arr: sys::napi_value, i: u32) -> napi::Result<sys::napi_value> {
-        let mut out = ptr::null_mut();
-        check(
-            unsafe { sys::napi_get_element(self.0, arr, i, &mut out) },
-            "get element",
-        )?;
-        Ok(out)
+    /// The elements of an Array.
+    fn elements(&self, arr: &Object<'e>) -> napi::Result<Vec<Unknown<'e>>> {
+        (0..arr.get_array_length()?)
+            .map(|i| arr.get_element(i))
+            .collect()
     }
 }
 
 /// Converts an AMF0 value to JS.
-pub(crate) fn amf0_to_js(env: sys::napi_env, v: &Amf0Value) -> napi::Result<sys::napi_value> {
-    let js = Js(env);
-    unsafe {
-        match v {
-            Amf0Value::Number(n) | Amf0Value::Date { millis: n, .. } => f64::to_napi_value(env, *n),
-            Amf0Value::Boolean(b) => bool::to_napi_value(env, *b),
-            Amf0Value::String(s) | Amf0Value::XmlDocument(s) => {
-                String::to_napi_value(env, s.clone())
-            }
-            Amf0Value::Null => {
-                napi::bindgen_prelude::Null::to_napi_value(env, napi::bindgen_prelude::Null)
-            }
-            Amf0Value::Undefined | Amf0Value::Unsupported => <()>::to_napi_value(env, ()),
-            Amf0Value::Object(props) | Amf0Value::EcmaArray(props) => {
-                let obj = js.object()?;
-                for (k, v) in props {
-                    js.set(obj, k, amf0_to_js(env, v)?)?;
-                }
-                Ok(obj)
-            }
-            Amf0Value::TypedObject {
-                class_name,
-                properties,
-            } => {
-                let obj = js.object()?;
-                js.set(
-                    obj,
-                    "__className__",
-                    String::to_napi_value(env, class_name.clone())?,
-                )?;
-                for (k, v) in properties {
-                    js.set(obj, k, amf0_to_js(env, v)?)?;
-                }
-                Ok(obj)
-            }
-            Amf0Value::StrictArray(items) => {
-                let arr = js.array(items.len())?;
-                for (i, v) in items.iter().enumerate() {
-                    js.set_index(arr, i as u32, amf0_to_js(env, v)?)?;
-                }
-                js.mark_strict(arr)?;
-                Ok(arr)
-            }
-            Amf0Value::Amf3(v) => amf3_to_js(env, v),
-        }
+fn amf0_to_js<'e>(js: &Js<'e>, v: &Amf0Value) -> napi::Result<Unknown<'e>> {
+    match v {
+        Amf0Value::Number(n) | Amf0Value::Date { millis: n, .. } => js.value(*n),
+        Amf0Value::Boolean(b) => js.value(*b),
+        Amf0Value::String(s) | Amf0Value::XmlDocument(s) => js.value(s.as_str()),
+        Amf0Value::Null => js.value(Null),
+        Amf0Value::Undefined | Amf0Value::Unsupported => js.value(()),
+        Amf0Value::Object(props) | Amf0Value::EcmaArray(props) => js.record(
+            None,
+            props.iter().map(|(k, v)| (k.as_str(), amf0_to_js(js, v))),
+        ),
+        Amf0Value::TypedObject {
+            class_name,
+            properties,
+        } => js.record(
+            Some(class_name),
+            properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), amf0_to_js(js, v))),
+        ),
+        Amf0Value::StrictArray(items) => js.strict(items.iter().map(|v| amf0_to_js(js, v))),
+        Amf0Value::Amf3(v) => amf3_to_js(js, v),
     }
 }
 
-/// Converts an AMF3 value to JS (integers become Numbers, ByteArrays Buffers).
-pub(crate) fn amf3_to_js(env: sys::napi_env, v: &Amf3Value) -> napi::Result<sys::napi_value> {
-    let js = Js(env);
-    unsafe {
-        match v {
-            Amf3Value::Undefined => <()>::to_napi_value(env, ()),
-            Amf3Value::Null => {
-                napi::bindgen_prelude::Null::to_napi_value(env, napi::bindgen_prelude::Null)
-            }
-            Amf3Value::Boolean(b) => bool::to_napi_value(env, *b),
-            Amf3Value::Integer(i) => f64::to_napi_value(env, f64::from(*i)),
-            Amf3Value::Double(d) | Amf3Value::Date(d) => f64::to_napi_value(env, *d),
-            Amf3Value::String(s) | Amf3Value::XmlDocument(s) | Amf3Value::Xml(s) => {
-                String::to_napi_value(env, s.clone())
-            }
-            Amf3Value::ByteArray(b) => Buffer::to_napi_value(env, b.clone().into()),
-            Amf3Value::Array { assoc, dense } if assoc.is_empty() => {
-                let arr = js.array(dense.len())?;
-                for (i, v) in dense.iter().enumerate() {
-                    js.set_index(arr, i as u32, amf3_to_js(env, v)?)?;
-                }
-                js.mark_strict(arr)?;
-                Ok(arr)
-            }
-            Amf3Value::Array { assoc, dense } => {
-                let obj = js.object()?;
-                for (i, v) in dense.iter().enumerate() {
-                    js.set(obj, &i.to_string(), amf3_to_js(env, v)?)?;
-                }
-                for (k, v) in assoc {
-                    js.set(obj, k, amf3_to_js(env, v)?)?;
-                }
-                Ok(obj)
-            }
-            Amf3Value::VectorInt { items, .. } => {
-                js.list(items.iter().map(|v| f64::to_napi_value(env, f64::from(*v))))
-            }
-            Amf3Value::VectorUint { items, .. } => {
-                js.list(items.iter().map(|v| f64::to_napi_value(env, f64::from(*v))))
-            }
-            Amf3Value::VectorDouble { items, .. } => {
-                js.list(items.iter().map(|v| f64::to_napi_value(env, *v)))
-            }
-            Amf3Value::VectorObject { items, .. } => {
-                js.list(items.iter().map(|v| amf3_to_js(env, v)))
-            }
-            // A Dictionary's keys may be objects: it becomes an Array of [key, value].
-            Amf3Value::Dictionary { entries, .. } => js.list(
-                entries
-                    .iter()
-                    .map(|(k, v)| js.list([amf3_to_js(env, k), amf3_to_js(env, v)].into_iter())),
-            ),
-            Amf3Value::Object {
-                class_name,
-                properties,
-            } => {
-                let obj = js.object()?;
-                if !class_name.is_empty() {
-                    js.set(
-                        obj,
-                        "__className__",
-                        String::to_napi_value(env, class_name.clone())?,
-                    )?;
-                }
-                for (k, v) in properties {
-                    js.set(obj, k, amf3_to_js(env, v)?)?;
-                }
-                Ok(obj)
-            }
+/// Converts an AMF3 value to JS (integers become Numbers, ByteArrays Buffers,
+/// Dictionaries Maps).
+fn amf3_to_js<'e>(js: &Js<'e>, v: &Amf3Value) -> napi::Result<Unknown<'e>> {
+    match v {
+        Amf3Value::Undefined => js.value(()),
+        Amf3Value::Null => js.value(Null),
+        Amf3Value::Boolean(b) => js.value(*b),
+        Amf3Value::Integer(i) => js.value(f64::from(*i)),
+        Amf3Value::Double(d) | Amf3Value::Date(d) => js.value(*d),
+        Amf3Value::String(s) | Amf3Value::XmlDocument(s) | Amf3Value::Xml(s) => {
+            js.value(s.as_str())
         }
+        Amf3Value::ByteArray(b) => js.value(Buffer::from(b.clone())),
+        Amf3Value::Array { assoc, dense } if assoc.is_empty() => {
+            js.strict(dense.iter().map(|v| amf3_to_js(js, v)))
+        }
+        Amf3Value::Array { assoc, dense } => {
+            let mut obj = js.object()?;
+            for (i, v) in dense.iter().enumerate() {
+                js.set(&mut obj, &i.to_string(), amf3_to_js(js, v)?)?;
+            }
+            for (k, v) in assoc {
+                js.set(&mut obj, k, amf3_to_js(js, v)?)?;
+            }
+            Ok(obj.to_unknown())
+        }
+        Amf3Value::VectorInt { items, .. } => Ok(js
+            .list(items.iter().map(|v| js.value(f64::from(*v))))?
+            .to_unknown()),
+        Amf3Value::VectorUint { items, .. } => Ok(js
+            .list(items.iter().map(|v| js.value(f64::from(*v))))?
+            .to_unknown()),
+        Amf3Value::VectorDouble { items, .. } => {
+            Ok(js.list(items.iter().map(|v| js.value(*v)))?.to_unknown())
+        }
+        Amf3Value::VectorObject { items, .. } => Ok(js
+            .list(items.iter().map(|v| amf3_to_js(js, v)))?
+            .to_unknown()),
+        // §3.16: keys of any type, so a Map (built as `new Map([[k, v], ...])`; equal
+        // primitive keys collapse to the last, as in ActionScript).
+        Amf3Value::Dictionary { weak_keys, entries } => {
+            let pairs = js.list(entries.iter().map(|(k, v)| {
+                let pair = [amf3_to_js(js, k), amf3_to_js(js, v)];
+                Ok(js.list(pair.into_iter())?.to_unknown())
+            }))?;
+            let map = js.global_map()?.new_instance(pairs.to_unknown())?;
+            js.flag(
+                &mut Object::from_unknown(map)?,
+                WEAK_KEYS,
+                *weak_keys,
+                PropertyAttributes::Writable | PropertyAttributes::Configurable,
+            )?;
+            Ok(map)
+        }
+        Amf3Value::Object {
+            class_name,
+            properties,
+        } => js.record(
+            Some(class_name)
+                .filter(|c| !c.is_empty())
+                .map(String::as_str),
+            properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), amf3_to_js(js, v))),
+        ),
     }
 }
 
@@ -349,56 +307,68 @@ fn check_depth(depth: usize) -> napi::Result<()> {
     Ok(())
 }
 
-/// Converts a JS value to AMF0; TypeError for values AMF0 cannot carry.
-pub(crate) fn js_to_amf0(
-    env: sys::napi_env,
-    v: sys::napi_value,
-    depth: usize,
-) -> napi::Result<Amf0Value> {
-    let js = Js(env);
+/// A JS `Map` as an AMF3 Dictionary (§3.16): its entries in insertion order, keys and
+/// values converted as AMF3, the weak-keys flag from its own `weakKeys === true`.
+fn map_to_amf3<'e>(js: &Js<'e>, map: Unknown<'e>, depth: usize) -> napi::Result<Amf3Value> {
+    let weak_keys = js.own_true(&Object::from_unknown(map)?, WEAK_KEYS)?;
+    let pairs = js.global_array_from()?.call(map)?;
+    let mut entries = Vec::with_capacity(pairs.len() as usize);
+    for pair in js.elements(&pairs.coerce_to_object()?)? {
+        let pair = Object::from_unknown(pair)?;
+        entries.push((
+            js_to_amf3(js, pair.get_element(0)?, depth + 1)?,
+            js_to_amf3(js, pair.get_element(1)?, depth + 1)?,
+        ));
+    }
+    Ok(Amf3Value::Dictionary { weak_keys, entries })
+}
+
+/// Converts a JS value to AMF0; TypeError for values AMF0 cannot carry. A `Map` has no
+/// AMF0 type: it goes through the avmplus switch (AMF 0 §3.1) as an AMF3 Dictionary.
+fn js_to_amf0<'e>(js: &Js<'e>, v: Unknown<'e>, depth: usize) -> napi::Result<Amf0Value> {
     check_depth(depth)?;
-    Ok(match js.type_of(v)? {
-        sys::ValueType::napi_undefined => Amf0Value::Undefined,
-        sys::ValueType::napi_null => Amf0Value::Null,
-        sys::ValueType::napi_boolean => {
-            Amf0Value::Boolean(unsafe { bool::from_napi_value(env, v)? })
-        }
-        sys::ValueType::napi_number => Amf0Value::Number(unsafe { f64::from_napi_value(env, v)? }),
-        sys::ValueType::napi_string => {
-            Amf0Value::String(unsafe { String::from_napi_value(env, v)? })
-        }
-        sys::ValueType::napi_object => {
-            if js.is(v, sys::napi_is_buffer)? || js.is(v, sys::napi_is_typedarray)? {
+    Ok(match v.get_type()? {
+        ValueType::Undefined => Amf0Value::Undefined,
+        ValueType::Null => Amf0Value::Null,
+        ValueType::Boolean => Amf0Value::Boolean(bool::from_unknown(v)?),
+        ValueType::Number => Amf0Value::Number(f64::from_unknown(v)?),
+        ValueType::String => Amf0Value::String(String::from_unknown(v)?),
+        ValueType::Object => {
+            if v.is_buffer()? || v.is_typedarray()? {
                 return Err(type_error(
                     "Buffers and typed arrays cannot be AMF0-encoded",
                 ));
             }
-            if js.is(v, sys::napi_is_date)? {
-                let ms = js.date_ms(v)?;
+            if v.is_date()? {
                 return Ok(Amf0Value::Date {
-                    millis: ms,
+                    millis: JsDate::from_unknown(v)?.value_of()?,
                     time_zone: 0,
                 });
             }
-            if js.is(v, sys::napi_is_array)? {
-                let len = js.length(v)?;
-                let strict = js.has_own(v, "sarray")?;
-                if strict {
-                    let items = (0..len)
-                        .map(|i| js_to_amf0(env, js.index(v, i)?, depth + 1))
+            let obj = Object::from_unknown(v)?;
+            if v.is_array()? {
+                if obj.has_own_property("sarray")? {
+                    let items = js
+                        .elements(&obj)?
+                        .into_iter()
+                        .map(|item| js_to_amf0(js, item, depth + 1))
                         .collect::<napi::Result<Vec<_>>>()?;
                     return Ok(Amf0Value::StrictArray(items));
                 }
-                let mut props = Vec::with_capacity(len as usize);
-                for (name, key) in js.keys(v)? {
-                    props.push((name, js_to_amf0(env, js.get(v, key)?, depth + 1)?));
-                }
+                let props = js
+                    .keys(&obj)?
+                    .into_iter()
+                    .map(|(name, value)| Ok((name, js_to_amf0(js, value, depth + 1)?)))
+                    .collect::<napi::Result<Vec<_>>>()?;
                 return Ok(Amf0Value::EcmaArray(props));
             }
-            let (class_name, entries) = js.object_entries(v)?;
+            if js.is_map(v)? {
+                return Ok(Amf0Value::Amf3(map_to_amf3(js, v, depth)?));
+            }
+            let (class_name, entries) = js.object_entries(&obj)?;
             let props = entries
                 .into_iter()
-                .map(|(name, value)| Ok((name, js_to_amf0(env, value, depth + 1)?)))
+                .map(|(name, value)| Ok((name, js_to_amf0(js, value, depth + 1)?)))
                 .collect::<napi::Result<Vec<_>>>()?;
             match class_name {
                 Some(class_name) => Amf0Value::TypedObject {
@@ -417,24 +387,18 @@ pub(crate) fn js_to_amf0(
 }
 
 /// Converts a JS value to AMF3 (§3): integers within 29 bits as Integer, other numbers
-/// as Double, Arrays as dense Arrays, Buffers as ByteArrays, Dates as Dates, objects as
-/// dynamic objects (typed by `__className__`); TypeError for what AMF3 cannot carry.
-pub(crate) fn js_to_amf3(
-    env: sys::napi_env,
-    v: sys::napi_value,
-    depth: usize,
-) -> napi::Result<Amf3Value> {
+/// as Double, Arrays as dense Arrays, Buffers as ByteArrays, Dates as Dates, Maps as
+/// Dictionaries, objects as dynamic objects (typed by `__className__`); TypeError for
+/// what AMF3 cannot carry.
+fn js_to_amf3<'e>(js: &Js<'e>, v: Unknown<'e>, depth: usize) -> napi::Result<Amf3Value> {
     use crate::proto::amf::amf3::{INTEGER_MAX, INTEGER_MIN};
-    let js = Js(env);
     check_depth(depth)?;
-    Ok(match js.type_of(v)? {
-        sys::ValueType::napi_undefined => Amf3Value::Undefined,
-        sys::ValueType::napi_null => Amf3Value::Null,
-        sys::ValueType::napi_boolean => {
-            Amf3Value::Boolean(unsafe { bool::from_napi_value(env, v)? })
-        }
-        sys::ValueType::napi_number => {
-            let n = unsafe { f64::from_napi_value(env, v)? };
+    Ok(match v.get_type()? {
+        ValueType::Undefined => Amf3Value::Undefined,
+        ValueType::Null => Amf3Value::Null,
+        ValueType::Boolean => Amf3Value::Boolean(bool::from_unknown(v)?),
+        ValueType::Number => {
+            let n = f64::from_unknown(v)?;
             if n.fract() == 0.0
                 && n >= f64::from(INTEGER_MIN)
                 && n <= f64::from(INTEGER_MAX)
@@ -445,31 +409,33 @@ pub(crate) fn js_to_amf3(
                 Amf3Value::Double(n)
             }
         }
-        sys::ValueType::napi_string => {
-            Amf3Value::String(unsafe { String::from_napi_value(env, v)? })
-        }
-        sys::ValueType::napi_object => {
-            if js.is(v, sys::napi_is_buffer)? {
-                let b = unsafe { Buffer::from_napi_value(env, v)? };
-                return Ok(Amf3Value::ByteArray(b.to_vec()));
+        ValueType::String => Amf3Value::String(String::from_unknown(v)?),
+        ValueType::Object => {
+            if v.is_buffer()? {
+                return Ok(Amf3Value::ByteArray(BufferSlice::from_unknown(v)?.to_vec()));
             }
-            if js.is(v, sys::napi_is_date)? {
-                let ms = js.date_ms(v)?;
-                return Ok(Amf3Value::Date(ms));
+            if v.is_date()? {
+                return Ok(Amf3Value::Date(JsDate::from_unknown(v)?.value_of()?));
             }
-            if js.is(v, sys::napi_is_array)? {
-                let dense = (0..js.length(v)?)
-                    .map(|i| js_to_amf3(env, js.index(v, i)?, depth + 1))
+            let obj = Object::from_unknown(v)?;
+            if v.is_array()? {
+                let dense = js
+                    .elements(&obj)?
+                    .into_iter()
+                    .map(|item| js_to_amf3(js, item, depth + 1))
                     .collect::<napi::Result<Vec<_>>>()?;
                 return Ok(Amf3Value::Array {
                     assoc: Vec::new(),
                     dense,
                 });
             }
-            let (class_name, entries) = js.object_entries(v)?;
+            if js.is_map(v)? {
+                return map_to_amf3(js, v, depth);
+            }
+            let (class_name, entries) = js.object_entries(&obj)?;
             let properties = entries
                 .into_iter()
-                .map(|(name, value)| Ok((name, js_to_amf3(env, value, depth + 1)?)))
+                .map(|(name, value)| Ok((name, js_to_amf3(js, value, depth + 1)?)))
                 .collect::<napi::Result<Vec<_>>>()?;
             Amf3Value::Object {
                 class_name: class_name.unwrap_or_default(),
@@ -485,41 +451,38 @@ pub(crate) fn js_to_amf3(
 }
 
 /// Converts a command to `{ cmd, transId, cmdObj, ...named fields }`.
-pub(crate) fn command_to_js(env: sys::napi_env, cmd: &Command) -> napi::Result<sys::napi_value> {
-    let js = Js(env);
-    let obj = js.object()?;
-    js.set(obj, "cmd", unsafe {
-        String::to_napi_value(env, cmd.name.clone())?
-    })?;
+fn command_to_js<'e>(js: &Js<'e>, cmd: &Command) -> napi::Result<Unknown<'e>> {
+    let mut obj = js.object()?;
+    js.set(&mut obj, "cmd", js.value(cmd.name.as_str())?)?;
     for (name, v) in &cmd.fields {
-        js.set(obj, name, amf0_to_js(env, v)?)?;
+        js.set(&mut obj, name, amf0_to_js(js, v)?)?;
     }
-    Ok(obj)
+    Ok(obj.to_unknown())
 }
 
 /// Reads `{ cmd, transId, cmdObj, ... }` into a command.
-fn js_to_command(env: sys::napi_env, obj: sys::napi_value) -> napi::Result<Command> {
-    let js = Js(env);
-    if js.type_of(obj)? != sys::ValueType::napi_object {
+fn js_to_command<'e>(js: &Js<'e>, obj: Unknown<'e>) -> napi::Result<Command> {
+    if obj.get_type()? != ValueType::Object {
         return Err(type_error(
             "a command must be an object { cmd, transId, cmdObj, ... }",
         ));
     }
-    let name_value = js.get_named(obj, "cmd")?;
-    if js.type_of(name_value)? != sys::ValueType::napi_string {
+    let obj = Object::from_unknown(obj)?;
+    let name_value: Unknown<'_> = obj.get_named_property_unchecked("cmd")?;
+    if name_value.get_type()? != ValueType::String {
         return Err(type_error("command.cmd must be a string"));
     }
-    let name = unsafe { String::from_napi_value(env, name_value)? };
+    let name = String::from_unknown(name_value)?;
     let names: Vec<&'static str> = match command::field_names(&name) {
         Some(n) => n.iter().copied().chain(["extra"]).collect(),
         None => vec!["transId", "cmdObj", "args"],
     };
     let mut fields = Vec::new();
     for field in names {
-        if !js.has_own(obj, field)? {
+        if !obj.has_own_property(field)? {
             continue;
         }
-        let mut value = js_to_amf0(env, js.get_named(obj, field)?, 0)?;
+        let mut value = js_to_amf0(js, obj.get_named_property_unchecked(field)?, 0)?;
         // `args` of unknown commands and `extra` are lists of further values.
         if (field == "args" && command::field_names(&name).is_none()) || field == "extra" {
             value = match value {
@@ -535,35 +498,15 @@ fn js_to_command(env: sys::napi_env, obj: sys::napi_value) -> napi::Result<Comma
     Ok(Command { name, fields })
 }
 
-/// A raw JS value passed through a `#[napi]` function unconverted.
-pub struct JsAny(sys::napi_value);
-
-impl FromNapiValue for JsAny {
-    unsafe fn from_napi_value(_env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        Ok(Self(v))
-    }
-}
-
-impl ToNapiValue for JsAny {
-    unsafe fn to_napi_value(_env: sys::napi_env, v: Self) -> napi::Result<sys::napi_value> {
-        Ok(v.0)
-    }
-}
-
-impl napi::bindgen_prelude::TypeName for JsAny {
-    fn type_name() -> &'static str {
-        "unknown"
-    }
-    fn value_type() -> napi::ValueType {
-        napi::ValueType::Unknown
-    }
-}
-
-impl napi::bindgen_prelude::ValidateNapiValue for JsAny {}
-
 fn to_buffer(out: BytesMut) -> Buffer {
     out.to_vec().into()
 }
+
+/// A conversion of one JS value to an AMF value.
+type FromJs<V> = for<'e> fn(&Js<'e>, Unknown<'e>, usize) -> napi::Result<V>;
+
+/// A conversion of one AMF value to JS.
+type ToJs<V> = for<'e> fn(&Js<'e>, &V) -> napi::Result<Unknown<'e>>;
 
 /// Encodes values as AMF0, one after another.
 #[napi(
@@ -571,56 +514,54 @@ fn to_buffer(out: BytesMut) -> Buffer {
     ts_args_type = "values: unknown[]",
     ts_return_type = "Buffer"
 )]
-pub fn amf0_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
+pub fn amf0_encode(env: &Env, values: Unknown<'_>) -> napi::Result<Buffer> {
     encode_values(env, values, "amf0Encode", js_to_amf0, amf0::encode)
 }
 
 /// Converts each element of a JS array and encodes them one after another.
 fn encode_values<V>(
-    env: Env,
-    values: JsAny,
+    env: &Env,
+    values: Unknown<'_>,
     name: &str,
-    convert: fn(sys::napi_env, sys::napi_value, usize) -> napi::Result<V>,
+    convert: FromJs<V>,
     encode: fn(&V, &mut BytesMut),
 ) -> napi::Result<Buffer> {
-    let js = Js(env.raw());
-    if !js.is(values.0, sys::napi_is_array)? {
+    if !values.is_array()? {
         return Err(type_error(format!("{name} expects an array of values")));
     }
+    let js = Js::new(env);
     let mut out = BytesMut::new();
-    for i in 0..js.length(values.0)? {
-        encode(&convert(env.raw(), js.index(values.0, i)?, 0)?, &mut out);
+    for v in js.elements(&Object::from_unknown(values)?)? {
+        encode(&convert(&js, v, 0)?, &mut out);
     }
     Ok(to_buffer(out))
 }
 
 /// Converts one JS value and encodes it.
 fn encode_value<V>(
-    env: Env,
-    value: JsAny,
-    convert: fn(sys::napi_env, sys::napi_value, usize) -> napi::Result<V>,
+    env: &Env,
+    value: Unknown<'_>,
+    convert: FromJs<V>,
     encode: fn(&V, &mut BytesMut),
 ) -> napi::Result<Buffer> {
     let mut out = BytesMut::new();
-    encode(&convert(env.raw(), value.0, 0)?, &mut out);
+    encode(&convert(&Js::new(env), value, 0)?, &mut out);
     Ok(to_buffer(out))
 }
 
-/// Decodes one value: `{ len, value }`.
-fn decode_value<V>(
-    env: Env,
+/// Decodes one value: `{ len, value }` (empty input is an error).
+fn decode_value<'e, V>(
+    env: &'e Env,
     buf: &[u8],
     decode: DecodeOne<V>,
-    to_js: fn(sys::napi_env, &V) -> napi::Result<sys::napi_value>,
-) -> napi::Result<JsAny> {
+    to_js: ToJs<V>,
+) -> napi::Result<Unknown<'e>> {
     let (value, len) = decode(buf).map_err(amf_error)?;
-    let js = Js(env.raw());
-    let obj = js.object()?;
-    js.set(obj, "len", unsafe {
-        f64::to_napi_value(env.raw(), len as f64)?
-    })?;
-    js.set(obj, "value", to_js(env.raw(), &value)?)?;
-    Ok(JsAny(obj))
+    let js = Js::new(env);
+    let mut obj = js.object()?;
+    js.set(&mut obj, "len", js.value(len as f64)?)?;
+    js.set(&mut obj, "value", to_js(&js, &value)?)?;
+    Ok(obj.to_unknown())
 }
 
 /// Encodes one value as AMF0.
@@ -629,29 +570,24 @@ fn decode_value<V>(
     ts_args_type = "value: unknown",
     ts_return_type = "Buffer"
 )]
-pub fn amf0_encode_one(env: Env, value: JsAny) -> napi::Result<Buffer> {
+pub fn amf0_encode_one(env: &Env, value: Unknown<'_>) -> napi::Result<Buffer> {
     encode_value(env, value, js_to_amf0, amf0::encode)
 }
 
-/// Decodes every AMF0 value of a buffer.
+/// Decodes every AMF0 value of a buffer (empty input is an error: it holds none).
 #[napi(catch_unwind, ts_return_type = "unknown[]")]
-pub fn amf0_decode(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let values = amf0::decode_all(buf).map_err(amf_error)?;
-    list_to_js(env.raw(), &values)
+pub fn amf0_decode<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
+    let values = amf0::decode_all(non_empty(buf)?).map_err(amf_error)?;
+    Ok(list_to_js(&Js::new(env), &values)?.to_unknown())
 }
 
-fn list_to_js(env: sys::napi_env, values: &[Amf0Value]) -> napi::Result<JsAny> {
-    let js = Js(env);
-    let arr = js.array(values.len())?;
-    for (i, v) in values.iter().enumerate() {
-        js.set_index(arr, i as u32, amf0_to_js(env, v)?)?;
-    }
-    Ok(JsAny(arr))
+fn list_to_js<'e>(js: &Js<'e>, values: &[Amf0Value]) -> napi::Result<Array<'e>> {
+    js.list(values.iter().map(|v| amf0_to_js(js, v)))
 }
 
 /// Decodes the first AMF0 value of a buffer: `{ len, value }`.
 #[napi(catch_unwind, ts_return_type = "{ len: number, value: unknown }")]
-pub fn amf0_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
+pub fn amf0_decode_one<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
     decode_value(env, buf, amf0::decode_one, amf0_to_js)
 }
 
@@ -661,16 +597,16 @@ pub fn amf0_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     ts_args_type = "cmd: Record<string, unknown>",
     ts_return_type = "Buffer"
 )]
-pub fn encode_amf0_cmd(env: Env, cmd: JsAny) -> napi::Result<Buffer> {
+pub fn encode_amf0_cmd(env: &Env, cmd: Unknown<'_>) -> napi::Result<Buffer> {
     encode_command_with(env, cmd, command::encode_amf0_command)
 }
 
 fn encode_command_with(
-    env: Env,
-    cmd: JsAny,
+    env: &Env,
+    cmd: Unknown<'_>,
     encode: fn(&Command, &mut BytesMut),
 ) -> napi::Result<Buffer> {
-    let cmd = js_to_command(env.raw(), cmd.0)?;
+    let cmd = js_to_command(&Js::new(env), cmd)?;
     let mut out = BytesMut::new();
     encode(&cmd, &mut out);
     Ok(to_buffer(out))
@@ -682,34 +618,33 @@ fn encode_command_with(
     ts_args_type = "cmd: Record<string, unknown>",
     ts_return_type = "Buffer"
 )]
-pub fn encode_amf3_cmd(env: Env, cmd: JsAny) -> napi::Result<Buffer> {
+pub fn encode_amf3_cmd(env: &Env, cmd: Unknown<'_>) -> napi::Result<Buffer> {
     encode_command_with(env, cmd, command::encode_amf3_command)
 }
 
 /// Decodes an AMF0 command payload (message type 20).
 #[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
-pub fn decode_amf0_cmd(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let cmd = command::decode_amf0_command(buf).map_err(amf_error)?;
-    Ok(JsAny(command_to_js(env.raw(), &cmd)?))
+pub fn decode_amf0_cmd<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
+    let cmd = command::decode_amf0_command(non_empty(buf)?).map_err(amf_error)?;
+    command_to_js(&Js::new(env), &cmd)
 }
 
 /// Decodes an AMF3 command payload (message type 17).
 #[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
-pub fn decode_amf3_cmd(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let cmd = command::decode_amf3_command(buf).map_err(amf_error)?;
-    Ok(JsAny(command_to_js(env.raw(), &cmd)?))
+pub fn decode_amf3_cmd<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
+    let cmd = command::decode_amf3_command(non_empty(buf)?).map_err(amf_error)?;
+    command_to_js(&Js::new(env), &cmd)
 }
 
-fn data_to_js(env: sys::napi_env, values: &[Amf0Value]) -> napi::Result<JsAny> {
-    let js = Js(env);
-    let obj = js.object()?;
+fn data_to_js<'e>(js: &Js<'e>, values: &[Amf0Value]) -> napi::Result<Unknown<'e>> {
+    let mut obj = js.object()?;
     for (i, name) in ["cmd", "event", "parms"].into_iter().enumerate() {
         if let Some(v) = values.get(i) {
-            js.set(obj, name, amf0_to_js(env, v)?)?;
+            js.set(&mut obj, name, amf0_to_js(js, v)?)?;
         }
     }
-    js.set(obj, "dec", list_to_js(env, values)?.0)?;
-    Ok(JsAny(obj))
+    js.set(&mut obj, "dec", list_to_js(js, values)?.to_unknown())?;
+    Ok(obj.to_unknown())
 }
 
 /// Decodes an AMF0 data payload (type 18): `{ cmd, event, parms, dec }`.
@@ -717,9 +652,9 @@ fn data_to_js(env: sys::napi_env, values: &[Amf0Value]) -> napi::Result<JsAny> {
     catch_unwind,
     ts_return_type = "{ cmd: unknown, event: unknown, parms: unknown, dec: unknown[] }"
 )]
-pub fn decode_amf0_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let values = command::decode_data(buf).map_err(amf_error)?;
-    data_to_js(env.raw(), &values)
+pub fn decode_amf0_data<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
+    let values = command::decode_data(non_empty(buf)?).map_err(amf_error)?;
+    data_to_js(&Js::new(env), &values)
 }
 
 /// Decodes an AMF3 data payload (type 15): format byte, then AMF0 with switches.
@@ -727,9 +662,9 @@ pub fn decode_amf0_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     catch_unwind,
     ts_return_type = "{ cmd: unknown, event: unknown, parms: unknown, dec: unknown[] }"
 )]
-pub fn decode_amf3_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let values = command::decode_amf3_data(buf).map_err(amf_error)?;
-    data_to_js(env.raw(), &values)
+pub fn decode_amf3_data<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
+    let values = command::decode_amf3_data(non_empty(buf)?).map_err(amf_error)?;
+    data_to_js(&Js::new(env), &values)
 }
 
 /// Encodes values as AMF3, one after another.
@@ -738,7 +673,7 @@ pub fn decode_amf3_data(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     ts_args_type = "values: unknown[]",
     ts_return_type = "Buffer"
 )]
-pub fn amf3_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
+pub fn amf3_encode(env: &Env, values: Unknown<'_>) -> napi::Result<Buffer> {
     encode_values(env, values, "amf3Encode", js_to_amf3, amf3::encode)
 }
 
@@ -748,23 +683,24 @@ pub fn amf3_encode(env: Env, values: JsAny) -> napi::Result<Buffer> {
     ts_args_type = "value: unknown",
     ts_return_type = "Buffer"
 )]
-pub fn amf3_encode_one(env: Env, value: JsAny) -> napi::Result<Buffer> {
+pub fn amf3_encode_one(env: &Env, value: Unknown<'_>) -> napi::Result<Buffer> {
     encode_value(env, value, js_to_amf3, amf3::encode)
 }
 
-/// Decodes every AMF3 value of a buffer (one reference context).
+/// Decodes every AMF3 value of a buffer (one reference context; empty input is an
+/// error: it holds none).
 #[napi(catch_unwind, ts_return_type = "unknown[]")]
-pub fn amf3_decode(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
-    let values = amf3::decode_all(buf).map_err(amf_error)?;
-    let js = Js(env.raw());
-    Ok(JsAny(
-        js.list(values.iter().map(|v| amf3_to_js(env.raw(), v)))?,
-    ))
+pub fn amf3_decode<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
+    let values = amf3::decode_all(non_empty(buf)?).map_err(amf_error)?;
+    let js = Js::new(env);
+    Ok(js
+        .list(values.iter().map(|v| amf3_to_js(&js, v)))?
+        .to_unknown())
 }
 
 /// Decodes the first AMF3 value of a buffer: `{ len, value }`.
 #[napi(catch_unwind, ts_return_type = "{ len: number, value: unknown }")]
-pub fn amf3_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
+pub fn amf3_decode_one<'e>(env: &'e Env, buf: &[u8]) -> napi::Result<Unknown<'e>> {
     decode_value(env, buf, amf3::decode_one, amf3_to_js)
 }
 
@@ -774,52 +710,39 @@ pub fn amf3_decode_one(env: Env, buf: &[u8]) -> napi::Result<JsAny> {
     catch_unwind,
     ts_return_type = "{ name: string, version: number, persistent: boolean, events: Array<{ type: number, typeText: string, name?: string, data?: Record<string, unknown>, values?: unknown[] }> }"
 )]
-pub fn decode_shared_object(env: Env, type_id: u32, buf: &[u8]) -> napi::Result<JsAny> {
-    let msg = shared_object::decode_typed(u8::try_from(type_id).unwrap_or(u8::MAX), buf)
-        .map_err(amf_error)?;
-    let raw = env.raw();
-    let js = Js(raw);
-    let obj = js.object()?;
-    unsafe {
-        js.set(obj, "name", String::to_napi_value(raw, msg.name.clone())?)?;
-        js.set(
-            obj,
-            "version",
-            f64::to_napi_value(raw, f64::from(msg.version))?,
-        )?;
-        js.set(obj, "persistent", bool::to_napi_value(raw, msg.persistent)?)?;
-    }
+pub fn decode_shared_object<'e>(
+    env: &'e Env,
+    type_id: u32,
+    buf: &[u8],
+) -> napi::Result<Unknown<'e>> {
+    let msg =
+        shared_object::decode_typed(u8::try_from(type_id).unwrap_or(u8::MAX), non_empty(buf)?)
+            .map_err(amf_error)?;
+    let js = Js::new(env);
+    let mut obj = js.object()?;
+    js.set(&mut obj, "name", js.value(msg.name.as_str())?)?;
+    js.set(&mut obj, "version", js.value(f64::from(msg.version))?)?;
+    js.set(&mut obj, "persistent", js.value(msg.persistent)?)?;
     let events = js.list(msg.events.iter().map(|e| {
-        let o = js.object()?;
-        unsafe {
-            js.set(o, "type", f64::to_napi_value(raw, f64::from(e.event_type))?)?;
-            js.set(
-                o,
-                "typeText",
-                String::to_napi_value(raw, shared_object::event_name(e.event_type).to_string())?,
-            )?;
-            if let Some(name) = &e.name {
-                js.set(o, "name", String::to_napi_value(raw, name.clone())?)?;
-            }
+        let mut o = js.object()?;
+        js.set(&mut o, "type", js.value(f64::from(e.event_type))?)?;
+        let type_text = shared_object::event_name(e.event_type);
+        js.set(&mut o, "typeText", js.value(type_text)?)?;
+        if let Some(name) = &e.name {
+            js.set(&mut o, "name", js.value(name.as_str())?)?;
         }
         if !e.pairs.is_empty() {
-            js.set(
-                o,
-                "data",
-                amf0_to_js(raw, &Amf0Value::Object(e.pairs.clone()))?,
-            )?;
+            let data = amf0_to_js(&js, &Amf0Value::Object(e.pairs.clone()))?;
+            js.set(&mut o, "data", data)?;
         }
         if !e.values.is_empty() {
-            js.set(
-                o,
-                "values",
-                js.list(e.values.iter().map(|v| amf0_to_js(raw, v)))?,
-            )?;
+            let values = list_to_js(&js, &e.values)?.to_unknown();
+            js.set(&mut o, "values", values)?;
         }
-        Ok(o)
+        Ok(o.to_unknown())
     }))?;
-    js.set(obj, "events", events)?;
-    Ok(JsAny(obj))
+    js.set(&mut obj, "events", events.to_unknown())?;
+    Ok(obj.to_unknown())
 }
 
 /// Encodes a shared object message payload for type 19 (AMF0), or 16 with `amf3`
@@ -830,9 +753,12 @@ pub fn decode_shared_object(env: Env, type_id: u32, buf: &[u8]) -> napi::Result<
     ts_args_type = "msg: Record<string, unknown>, amf3?: boolean",
     ts_return_type = "Buffer"
 )]
-pub fn encode_shared_object(env: Env, msg: JsAny, amf3: Option<bool>) -> napi::Result<Buffer> {
-    let raw = env.raw();
-    let value = js_to_amf0(raw, msg.0, 0)?;
+pub fn encode_shared_object(
+    env: &Env,
+    msg: Unknown<'_>,
+    amf3: Option<bool>,
+) -> napi::Result<Buffer> {
+    let value = js_to_amf0(&Js::new(env), msg, 0)?;
     let field = |name: &str| value.get(name).cloned();
     let name = field("name")
         .and_then(|v| v.as_str().map(str::to_string))

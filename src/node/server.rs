@@ -245,7 +245,12 @@ pub(crate) fn resolve_addr(host: &str, port: u32) -> napi::Result<SocketAddr> {
 /// Whether pending events of `events` keep the Node process alive.
 pub(crate) fn set_tsfn_ref(env: &Env, events: &EventFn, referenced: bool) -> napi::Result<()> {
     let raw = events.raw();
-    // SAFETY: called on the JS thread with its env; `raw` lives as long as `events`.
+    // SAFETY: napi_(un)ref_threadsafe_function must run on the JS thread of the env that
+    // made the function, with a live handle. This is called from a JS method, so on that
+    // thread with its env. `raw` is live: `events` is borrowed, so napi-rs has not
+    // released it (it does on drop of the last clone), and Node frees a threadsafe
+    // function only once released or at env teardown, when no JS method runs. The safe
+    // `ThreadsafeFunction::refer`/`unref` need `&mut`, which the shared `Arc` cannot give.
     let status = unsafe {
         if referenced {
             napi::sys::napi_ref_threadsafe_function(env.raw(), raw)

@@ -258,14 +258,19 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// Decodes one value; returns it and the bytes it took.
+/// Decodes one value; returns it and the bytes it took. Empty input is
+/// [`AmfError::Empty`].
 pub fn decode_one(input: &[u8]) -> Result<(Amf0Value, usize), AmfError> {
+    if input.is_empty() {
+        return Err(AmfError::Empty);
+    }
     let mut d = Decoder::new(input);
     let v = d.decode()?;
     Ok((v, d.position()))
 }
 
-/// Decodes every value of a payload.
+/// Decodes every value of a payload. An empty payload is no values: a shared object's
+/// message event or a data message may carry none (the JS `amf0Decode` refuses it).
 pub fn decode_all(input: &[u8]) -> Result<Vec<Amf0Value>, AmfError> {
     let mut d = Decoder::new(input);
     let mut out = Vec::new();

@@ -438,7 +438,8 @@ fn put_vector_header(out: &mut BytesMut, m: u8, count: usize, flag: bool) {
     out.put_u8(u8::from(flag));
 }
 
-/// Decodes every AMF3 value of a payload, one reference context for all.
+/// Decodes every AMF3 value of a payload, one reference context for all; an empty
+/// payload is no values (the JS `amf3Decode` refuses it).
 pub fn decode_all(input: &[u8]) -> Result<Vec<Amf3Value>, AmfError> {
     let mut r = Reader::new(input);
     let mut d = Decoder::new();
@@ -449,8 +450,12 @@ pub fn decode_all(input: &[u8]) -> Result<Vec<Amf3Value>, AmfError> {
     Ok(out)
 }
 
-/// Decodes one AMF3 value; returns it and the bytes it took.
+/// Decodes one AMF3 value; returns it and the bytes it took. Empty input is
+/// [`AmfError::Empty`].
 pub fn decode_one(input: &[u8]) -> Result<(Amf3Value, usize), AmfError> {
+    if input.is_empty() {
+        return Err(AmfError::Empty);
+    }
     let mut r = Reader::new(input);
     let v = Decoder::new().decode(&mut r, 0)?;
     Ok((v, r.pos))

@@ -17,6 +17,9 @@ pub const MAX_DECODED_VALUES: usize = 1_000_000;
 /// Why AMF bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmfError {
+    /// No bytes at all where a value was expected.
+    #[error("empty input: no AMF value to decode")]
+    Empty,
     #[error("truncated input: {needed} more bytes needed at offset {offset}")]
     Truncated { offset: usize, needed: usize },
     #[error("unknown or unsupported marker 0x{marker:02x} at offset {offset}")]

@@ -439,3 +439,81 @@ fn amf3_vectors_and_dictionaries_have_the_layouts_of_sections_3_15_and_3_16() {
         Err(AmfError::Invalid(_))
     ));
 }
+
+#[test]
+fn empty_input_is_no_value_for_decode_one_and_no_values_for_decode_all() {
+    use super::amf3;
+    assert_eq!(amf0::decode_one(&[]), Err(AmfError::Empty));
+    assert_eq!(amf3::decode_one(&[]), Err(AmfError::Empty));
+    // A payload of zero values (a shared object's message event may carry none).
+    assert_eq!(amf0::decode_all(&[]), Ok(vec![]));
+    assert_eq!(amf3::decode_all(&[]), Ok(vec![]));
+}
+
+#[test]
+fn amf3_dictionaries_take_keys_of_any_type_and_share_the_object_table() {
+    use super::amf3;
+    let dict = |weak_keys, entries| Amf3Value::Dictionary { weak_keys, entries };
+    let k = || Amf3Value::String("k".into());
+    let empty_object = Amf3Value::Object {
+        class_name: String::new(),
+        properties: vec![],
+    };
+    // §3.16: marker, U29Dict-value (count << 1 | 1), weak-keys U8, then key/value pairs;
+    // a key is any value with its marker.
+    #[rustfmt::skip]
+    let value = dict(false, vec![
+        (Amf3Value::Integer(1), Amf3Value::String("a".into())),
+        (empty_object.clone(), Amf3Value::Null),
+        (dict(true, vec![]), Amf3Value::Boolean(false)),
+        (Amf3Value::Double(0.5), Amf3Value::Undefined),
+    ]);
+    #[rustfmt::skip]
+    let bytes = vec![
+        0x11, 0x09, 0x00,
+        0x04, 0x01, 0x06, 0x03, b'a',
+        0x0A, 0x0B, 0x01, 0x01, 0x01,
+        0x11, 0x01, 0x01, 0x02,
+        0x05, 0x3F, 0xE0, 0, 0, 0, 0, 0, 0, 0x00,
+    ];
+    let mut out = BytesMut::new();
+    amf3::encode(&value, &mut out);
+    assert_eq!(out.to_vec(), bytes);
+    assert_eq!(amf3::decode_one(&bytes), Ok((value.clone(), bytes.len())));
+    // In AMF0, through the avmplus switch (AMF 0 §3.1).
+    let switched = Amf0Value::Amf3(value);
+    assert_eq!(enc(&switched), [&[0x11][..], &bytes].concat());
+    assert_eq!(amf0::decode_one(&enc(&switched)).unwrap().0, switched);
+
+    // A dictionary takes an object-table slot (§2.2): in a dense Array (slot 0), the
+    // dictionary is slot 1, so 0x11 0x02 and 0x0A 0x02 are references to it, and the
+    // string table gives a value "k" by reference (0x06 0x00).
+    let d = dict(false, vec![(k(), k())]);
+    #[rustfmt::skip]
+    let bytes = [
+        0x09, 0x07, 0x01,
+        0x11, 0x03, 0x00, 0x06, 0x03, b'k', 0x06, 0x00,
+        0x11, 0x02,
+        0x0A, 0x02,
+    ];
+    let expected = Amf3Value::Array {
+        assoc: vec![],
+        dense: vec![d.clone(), d.clone(), d],
+    };
+    assert_eq!(amf3::decode_one(&bytes), Ok((expected, bytes.len())));
+
+    // A dictionary holding itself as a key, a reference past the table, and a count
+    // with no entries behind it are errors.
+    assert!(matches!(
+        amf3::decode_one(&[0x11, 0x03, 0x00, 0x11, 0x00, 0x01]),
+        Err(AmfError::Invalid(_))
+    ));
+    assert!(matches!(
+        amf3::decode_one(&[0x11, 0x02]),
+        Err(AmfError::BadReference { index: 1, .. })
+    ));
+    assert!(matches!(
+        amf3::decode_one(&[0x11, 0xBF, 0xFF, 0xFF, 0xFF, 0x00]),
+        Err(AmfError::Truncated { .. })
+    ));
+}
