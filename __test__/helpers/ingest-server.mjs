@@ -10,7 +10,8 @@ const rtmpApi = require('../../index.js');
 
 /**
  * @typedef {{ peer: number, errors: Error[], open: boolean, ended: Promise<SessionRecord> }} SessionRecord
- *   One server session: `errors` it reported, `ended` resolves once the server closed it.
+ *   One server session: the `errors` it reported, `open` until the server closed it,
+ *   `ended` resolving then.
  */
 
 /**
@@ -24,12 +25,12 @@ export async function startIngestServer(options) {
   const errors = [];
   /** @type {Map<number, SessionRecord>} */
   const sessions = new Map();
+  /** Peer port → what resolves its record's `ended`. */
+  const ends = new Map();
   const record = (peer) => {
     let r = sessions.get(peer);
     if (!r) {
-      let end;
-      r = { peer, errors: [], open: true, ended: new Promise((resolve) => { end = resolve; }) };
-      r.end = end;
+      r = { peer, errors: [], open: true, ended: new Promise((resolve) => ends.set(peer, resolve)) };
       sessions.set(peer, r);
     }
     return r;
@@ -46,7 +47,7 @@ export async function startIngestServer(options) {
     });
     session.on('close', () => {
       rec.open = false;
-      rec.end(rec);
+      ends.get(rec.peer)(rec);
       sessionClosed();
     });
     session.msg.loop((c) => {
