@@ -60,6 +60,14 @@ describe('readFlv on a hand-built file', () => {
     assert.equal(isKeyframe({ type: 9, size: 5, data: Buffer.from([0x27, 0x01, 0, 0, 0]) }), false)
   })
 
+  test('a recorded RTMP message is classified like the FLV tag it would be', () => {
+    assert.equal(isKeyframe({ type: 'video', data: Buffer.from([0x17, 0x01, 0, 0, 0]) }), true)
+    assert.equal(isKeyframe({ type: 'video', data: Buffer.from([0x17, 0x00, 0, 0, 0]) }), false)
+    assert.equal(isKeyframe({ type: 'audio', data: Buffer.from([0x17, 0x01, 0, 0, 0]) }), false)
+    assert.equal(isKeyframe({ type: 'video', data: Buffer.from([0x91, ...Buffer.from('hvc1')]) }), true, 'Enhanced RTMP CodedFrames')
+    assert.equal(isKeyframe({ type: 'video', data: Buffer.from([0x90, ...Buffer.from('hvc1')]) }), false, 'Enhanced RTMP SequenceStart')
+  })
+
   test('accepts a header-only file', () => {
     assert.deepEqual(readFlv(HAND_BUILT.subarray(0, 13)).tags, [])
   })

@@ -12,15 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFlv, publish, record } from './helpers/ffmpeg.mjs';
-import { readFlv } from './helpers/flv.mjs';
+import { isKeyframe, readFlv } from './helpers/flv.mjs';
+import { NGINX, NGINX_MODULE as MODULE, nginxConf } from './helpers/nginx.mjs';
 import { freePort, runCommand } from './helpers/process.mjs';
 import { toolSkip } from './helpers/tools.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
 const cli = path.join(here, '..', 'bin', 'rtmpapi.js');
-const NGINX = '/usr/sbin/nginx';
-const MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 const missing = !existsSync(NGINX) || !existsSync(MODULE);
 const skip = toolSkip(missing && 'nginx with the RTMP module is not installed (.ci/run installs it: apt-get install nginx libnginx-mod-rtmp)');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,21 +35,7 @@ before(async () => {
   port = await freePort();
   dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpapi-nginx-'));
   const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, `load_module ${MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-events { worker_connections 64; }
-rtmp {
-  server {
-    listen 127.0.0.1:${port};
-    chunk_size 4096;
-    application live { live on; record off; }
-  }
-}
-`);
+  writeFileSync(conf, nginxConf({ dir, port, logLevel: 'info' }));
   nginx = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
     const ok = await new Promise((resolve) => {
@@ -76,7 +61,7 @@ function assertRecording(file, minFrames) {
   const video = tags.filter((t) => t.type === 9 && t.data[1] !== 0);
   assert.ok(video.length >= minFrames, `${video.length} video frames`);
   assert.ok(tags.some((t) => t.type === 8 && t.data[1] !== 0), 'audio');
-  assert.equal(video[0].data[0] >> 4, 1, 'starts on a keyframe');
+  assert.ok(isKeyframe(video[0]), 'starts on a keyframe');
 }
 
 test('the client publishes to nginx-rtmp and FFmpeg plays it back', { skip }, async () => {

@@ -7,13 +7,15 @@ const flv = require('../../lib/flv.js')
 export const { readFlv, TAG_AUDIO, TAG_VIDEO, TAG_SCRIPT } = flv
 
 /**
- * Whether a video tag carries a key frame (FrameType 1) with picture data: AVC sequence
- * headers and end-of-sequence tags are not counted; Enhanced RTMP (ExHeader bit set)
- * counts only CodedFrames/CodedFramesX packets.
- * @param {FlvTag} tag
+ * The one keyframe predicate of the tests and the benchmarks: whether a video FLV tag or
+ * a recorded video RTMP message (`type` 9, the FLV tag type and RTMP message type id, or
+ * 'video', the message's msgTypeText) carries a key frame (FrameType 1) with picture
+ * data. AVC sequence headers and end-of-sequence tags do not count; Enhanced RTMP
+ * (ExHeader bit set) counts only CodedFrames/CodedFramesX packets.
+ * @param {{ type: number | string, data: Buffer }} tag
  */
 export function isKeyframe(tag) {
-  if (tag.type !== TAG_VIDEO || tag.size < 2) return false
+  if ((tag.type !== TAG_VIDEO && tag.type !== 'video') || tag.data.length < 2) return false
   const b0 = tag.data[0]
   if (b0 & 0x80) return ((b0 >> 4) & 7) === 1 && ((b0 & 0x0f) === 1 || (b0 & 0x0f) === 3)
   return b0 >> 4 === 1 && ((b0 & 0x0f) !== 7 || tag.data[1] === 1)

@@ -1,5 +1,6 @@
 // A server for tests that accepts publishers with the compatible API (the replies
-// FFmpeg waits for) and records every message it receives, payloads included.
+// FFmpeg waits for) and records every message it receives, payloads included, and how
+// each session ended, by its peer's port.
 
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -8,19 +9,47 @@ const require = createRequire(import.meta.url);
 const rtmpApi = require('../../index.js');
 
 /**
- * Starts a recording server on a loopback port.
- * @returns {Promise<{ port: number, messages: object[], errors: Error[], closed: Promise<void>, close: () => Promise<void> }>}
+ * @typedef {{ peer: number, errors: Error[], open: boolean, ended: Promise<SessionRecord> }} SessionRecord
+ *   One server session: the `errors` it reported, `open` until the server closed it,
+ *   `ended` resolving then.
+ */
+
+/**
+ * Starts a recording server on a loopback port. `session(peerPort)` is the record of the
+ * session whose peer connected from that port (made on first ask if it has not arrived).
+ * @returns {Promise<{ port: number, messages: object[], errors: Error[], closed: Promise<void>,
+ *   session: (peerPort: number) => SessionRecord, close: () => Promise<void> }>}
  */
 export async function startIngestServer(options) {
   const messages = [];
   const errors = [];
+  /** @type {Map<number, SessionRecord>} */
+  const sessions = new Map();
+  /** Peer port → what resolves its record's `ended`. */
+  const ends = new Map();
+  const record = (peer) => {
+    let r = sessions.get(peer);
+    if (!r) {
+      r = { peer, errors: [], open: true, ended: new Promise((resolve) => ends.set(peer, resolve)) };
+      sessions.set(peer, r);
+    }
+    return r;
+  };
   let sessionClosed;
   const closed = new Promise((resolve) => {
     sessionClosed = resolve;
   });
   const server = rtmpApi.rtmpServer().createServer((session) => {
-    session.on('error', (e) => errors.push(e));
-    session.on('close', () => sessionClosed());
+    const rec = record(session.sock.remotePort);
+    session.on('error', (e) => {
+      errors.push(e);
+      rec.errors.push(e);
+    });
+    session.on('close', () => {
+      rec.open = false;
+      ends.get(rec.peer)(rec);
+      sessionClosed();
+    });
     session.msg.loop((c) => {
       messages.push({
         peer: session.sock.remotePort,
@@ -56,6 +85,7 @@ export async function startIngestServer(options) {
     messages,
     errors,
     closed,
+    session: record,
     close: async () => {
       const done = once(server, 'close');
       server.close();

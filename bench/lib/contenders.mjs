@@ -5,11 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { NGINX, NGINX_MODULE, nginxConf } from '../../__test__/helpers/nginx.mjs'
 import { freePort } from '../../__test__/helpers/process.mjs'
 import { ROOT, sleep, startCommand, startServer, stopProcess } from './proc.mjs'
 
-export const NGINX = '/usr/sbin/nginx'
-export const NGINX_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so'
 const NMS_PACKAGE = path.join(ROOT, 'bench/node_modules/node-media-server/package.json')
 
 /** Resolves once a TCP connect to the port succeeds (at most `timeoutMs`). */
@@ -25,25 +24,6 @@ async function waitForPort(port, child, timeoutMs = 10_000) {
     await sleep(50)
   }
   throw new Error(`not listening on ${port} within ${timeoutMs} ms`)
-}
-
-/** nginx.conf for one nginx process (no master) serving RTMP "live" on `port`. */
-function nginxConf(dir, port) {
-  return `load_module ${NGINX_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log error;
-events { worker_connections 16384; }
-rtmp {
-  server {
-    listen 127.0.0.1:${port};
-    application live { live on; record off; }
-  }
-}
-`
 }
 
 /**
@@ -100,7 +80,7 @@ export const nginx = {
   async start() {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-nginx-'))
     const port = await freePort()
-    writeFileSync(path.join(dir, 'nginx.conf'), nginxConf(dir, port))
+    writeFileSync(path.join(dir, 'nginx.conf'), nginxConf({ dir, port, connections: 16384, openFiles: 20000 }))
     const child = startCommand(NGINX, ['-c', path.join(dir, 'nginx.conf'), '-p', dir])
     const stop = async () => {
       await stopProcess(child)

@@ -1,6 +1,6 @@
 // Connections: N sessions that complete the handshake and send connect, then stay idle;
 // the server's RSS per session (marginal: the growth over the second half of them).
-import { command, rawSession } from '../lib/rtmp.mjs'
+import { command, rawSession } from '../../__test__/helpers/rtmp-client.mjs'
 import { procStats, sleep } from '../lib/proc.mjs'
 
 /**

@@ -4,9 +4,8 @@
 // stream and times each message from its write by the publisher to its arrival.
 import { fileURLToPath } from 'node:url'
 import { makeFlv } from '../../__test__/helpers/ffmpeg.mjs'
-import { connectClient, play } from '../../__test__/helpers/rtmp-client.mjs'
+import { chunked, connectClient, lightPlayer, play, publisherOpening, rawSession } from '../../__test__/helpers/rtmp-client.mjs'
 import { readFlv, TAG_AUDIO, TAG_VIDEO } from '../../__test__/helpers/flv.mjs'
-import { chunked, lightPlayer, publisherOpening, rawSession } from '../lib/rtmp.mjs'
 import { procStats, sleep } from '../lib/proc.mjs'
 import { percentile } from '../lib/stats.mjs'
 

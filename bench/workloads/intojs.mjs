@@ -2,7 +2,7 @@
 // one 1-byte format-3 chunk header each) as fast as the socket takes them into
 // node-rtmpapi's count server, whose JS 'audio' handler counts them: messages per second
 // delivered to JS and the server's CPU time per message.
-import { chunked, publisherOpening, rawSession, writeAll } from '../lib/rtmp.mjs'
+import { chunked, publisherOpening, rawSession, writeAll } from '../../__test__/helpers/rtmp-client.mjs'
 import { procStats, sleep, startServer, stopProcess } from '../lib/proc.mjs'
 
 const SIZE = 200
