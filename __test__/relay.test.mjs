@@ -76,7 +76,7 @@ test('a late player gets metadata, configs and a keyframe at once, on its own st
   client.streamId = second.msg.info;
   assert.equal(client.streamId, 2);
   // Join 300 ms into a GOP (1 s long): the next keyframe is 700 ms of media away.
-  const gop = await watcher.waitFor((m) => isVideoKeyframe(m) && m.timestamp >= 1000, 10000);
+  const gop = await watcher.waitFor((m) => isKeyframe(m) && m.timestamp >= 1000, 10000);
   await watcher.waitFor((m) => m.type === 'video' && m.timestamp >= gop.timestamp + 300, 10000);
   const edge = Math.max(...watcher.messages.filter((m) => m.type === 'video').map((m) => m.timestamp));
   const sentAt = play(client, 'fast');

@@ -104,9 +104,9 @@ export function modernFfmpegSkip() {
  * @param {string[]} args
  * @param {number} timeoutMs
  */
-function run(args, timeoutMs) {
+function run(args, timeoutMs, binary = ffmpegPath()) {
   return new Promise((res, rej) => {
-    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     children.add(child)
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 65536) stderr += d })
@@ -138,14 +138,14 @@ function hasKey(path, key) {
  * temporary file and renames it, so an interrupted run leaves no half fixture.
  * @returns {Promise<boolean>} true when the file was generated, false when cached
  */
-async function generate(path, inputArgs, outputArgs, timeoutMs) {
+async function generate(path, inputArgs, outputArgs, timeoutMs, binary = ffmpegPath()) {
   const key = 'nrtmp-' + createHash('sha1').update(JSON.stringify([inputArgs, outputArgs])).digest('hex').slice(0, 16)
   if (hasKey(path, key)) return false
   mkdirSync(dirname(path), { recursive: true })
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp.flv`)
   try {
     await run(['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...inputArgs,
-      ...outputArgs, '-metadata', `fixture=${key}`, '-f', 'flv', tmp], timeoutMs)
+      ...outputArgs, '-metadata', `fixture=${key}`, '-f', 'flv', tmp], timeoutMs, binary)
     renameSync(tmp, path)
   } finally {
     rmSync(tmp, { force: true })
@@ -217,10 +217,10 @@ export async function makeLargeKeyframeFlv(path) {
  * Runs FFmpeg with `args` until it exits; resolves { code, signal, stderr } whatever
  * the exit code. On timeout or abort it kills FFmpeg and rejects once it has ended.
  */
-function spawnFfmpeg(args, what, { timeoutMs = 60_000, signal } = {}) {
+function spawnFfmpeg(args, what, { timeoutMs = 60_000, signal, binary = ffmpegPath() } = {}) {
   return new Promise((res, rej) => {
     if (signal?.aborted) return rej(signal.reason ?? new Error('aborted'))
-    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     children.add(child)
     let stderr = ''
     let failure = null
@@ -238,25 +238,94 @@ function spawnFfmpeg(args, what, { timeoutMs = 60_000, signal } = {}) {
   })
 }
 
+/** Encoder arguments of the codecs makeEnhancedFlv knows, fast presets for 2 cores. */
+const ENCODERS = {
+  h264: ['libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'],
+  hevc: ['libx265', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-x265-params', 'log-level=error'],
+  av1: ['libsvtav1', '-preset', '12', '-pix_fmt', 'yuv420p'],
+  vp9: ['libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k'],
+  aac: ['aac'],
+  opus: ['libopus'],
+  flac: ['flac'],
+  ac3: ['ac3'],
+  eac3: ['eac3'],
+}
+
+/**
+ * Generates (or reuses) an Enhanced RTMP v2 FLV with a modern FFmpeg (FourCC codecs;
+ * several tracks of a kind are multitrack): `video` and `audio` list one codec per
+ * track (keys of ENCODERS). Video tracks are testsrc2 at 320x240, 160x120, ...;
+ * audio tracks sines at 48 kHz stereo, 44.1 kHz mono, ... Keyframes every second.
+ * @param {string} path
+ * @param {{ video?: string[], audio?: string[], seconds?: number, ffmpeg?: string }} opts
+ * @returns {Promise<string>} the absolute path
+ */
+export async function makeEnhancedFlv(path, { video = [], audio = [], seconds = 6, ffmpeg = modernFfmpegPath() } = {}) {
+  if (!ffmpeg) throw new Error('makeEnhancedFlv needs a modern FFmpeg (FFMPEG9_PATH)')
+  const input = []
+  const output = []
+  video.forEach((codec, i) => {
+    input.push('-f', 'lavfi', '-i', `testsrc2=size=${320 >> i}x${240 >> i}:rate=25:duration=${seconds}`)
+    output.push('-map', `${i}:v`, `-c:v:${i}`, ...ENCODERS[codec], `-g:v:${i}`, '25')
+  })
+  audio.forEach((codec, i) => {
+    // The first track 48 kHz stereo, the others mono at 44.1 kHz (24 kHz for Opus).
+    const rate = i === 0 ? 48000 : codec === 'opus' ? 24000 : 44100
+    input.push('-f', 'lavfi', '-i', `sine=frequency=${440 * (i + 1)}:sample_rate=${rate}:duration=${seconds}`)
+    output.push('-map', `${video.length + i}:a`, `-c:a:${i}`, ...ENCODERS[codec], `-ac:a:${i}`, i === 0 ? '2' : '1')
+  })
+  await generate(path, input, output, 300_000, ffmpeg)
+  return resolve(path)
+}
+
+/**
+ * The streams FFmpeg (`binary`, default the modern one) finds in `input` (a file or an
+ * RTMP URL), as "Video: hevc 320x240" / "Audio: opus 48000 Hz stereo" lines; with
+ * `decode`, also every error decoding all of them.
+ * @returns {Promise<{ streams: string[], errors: string }>}
+ */
+export async function probeStreams(input, { binary = modernFfmpegPath(), decode = true, timeoutMs = 60_000 } = {}) {
+  const args = ['-hide_banner', '-nostdin', '-i', input, ...(decode ? ['-map', '0', '-f', 'null', '-'] : [])]
+  const r = await spawnFfmpeg(args, `probe of ${input}`, { timeoutMs, binary })
+  const streams = []
+  for (const line of r.stderr.split('\n')) {
+    const m = /^\s*Stream #0:\d+[^:]*: (\w+): (.*)$/.exec(line)
+    if (!m || /^\s*Stream #0:\d+ ->/.test(line)) continue
+    const [, kind, rest] = m
+    const codec = rest.split(/[ ,]/)[0]
+    const size = /, (\d+x\d+)/.exec(rest)?.[1]
+    const rate = /(\d+) Hz, ([\w.()]+)/.exec(rest)
+    streams.push([`${kind}: ${codec}`, size, rate && `${rate[1]} Hz ${rate[2]}`].filter(Boolean).join(' '))
+  }
+  if (decode) {
+    // Only the input's streams (before "Output #0"), not the encoder's view of them.
+    const cut = r.stderr.indexOf('Output #0')
+    const inputPart = cut >= 0 ? r.stderr.slice(0, cut) : r.stderr
+    streams.length = Math.min(streams.length, (inputPart.match(/^\s*Stream #0:\d+[^:]*: \w+: /gm) || []).length)
+  }
+  const errors = r.stderr.split('\n').filter((l) => /error|invalid|corrupt|non-existing|missing|no frame/i.test(l) && !/^\s*(Stream|Input|Output|Metadata)/.test(l)).join('\n')
+  return { streams, errors, code: r.code, stderr: r.stderr }
+}
+
 /**
  * Publishes an FLV to an RTMP URL with `-c copy` (as fast as possible unless `realtime`).
  * @returns {Promise<{ code: number|null, signal: string|null, stderr: string }>}
  */
-export function publish(url, flvPath, { realtime = false, timeoutMs = 60_000, signal, extraArgs = [] } = {}) {
+export function publish(url, flvPath, { realtime = false, timeoutMs = 60_000, signal, extraArgs = [], binary } = {}) {
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...(realtime ? ['-re'] : []),
     '-i', flvPath, '-c', 'copy', ...extraArgs, '-f', 'flv', url]
-  return spawnFfmpeg(args, `publish to ${url}`, { timeoutMs, signal })
+  return spawnFfmpeg(args, `publish to ${url}`, { timeoutMs, signal, binary })
 }
 
 /**
  * Plays an RTMP URL with FFmpeg and records `seconds` of it into an FLV (`-c copy`).
  * @returns {Promise<{ code: number|null, signal: string|null, stderr: string }>}
  */
-export function record(url, outPath, { seconds = 2, timeoutMs = 60_000, signal } = {}) {
+export function record(url, outPath, { seconds = 2, timeoutMs = 60_000, signal, binary, allTracks = false } = {}) {
   mkdirSync(dirname(outPath), { recursive: true })
-  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', url, '-c', 'copy',
-    '-t', String(seconds), '-f', 'flv', '-y', outPath]
-  return spawnFfmpeg(args, `play of ${url}`, { timeoutMs, signal })
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', url, ...(allTracks ? ['-map', '0'] : []),
+    '-c', 'copy', '-t', String(seconds), '-f', 'flv', '-y', outPath]
+  return spawnFfmpeg(args, `play of ${url}`, { timeoutMs, signal, binary })
 }
 
 /**
