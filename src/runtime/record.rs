@@ -12,7 +12,8 @@
 //! (seconds from the first to the last audio/video timestamp), `filesize` (bytes) and
 //! the header's audio/video flags are overwritten, and the file is synced. A failed
 //! create or write ends the recording with [`RuntimeError::Record`]; what was written
-//! is still finalized as far as the disk lets it.
+//! is still finalized as far as the disk lets it. Written to a pipe, the file is left
+//! as streamed (nothing to seek back to).
 
 use std::fs::File;
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
@@ -256,8 +257,13 @@ impl FlvFile {
         self.span.map_or(0, |(first, last)| u64::from(last - first))
     }
 
-    /// Patches duration, filesize and the header's flags in place, then syncs.
+    /// Patches duration, filesize and the header's flags in place, then syncs. Output
+    /// that cannot seek (a pipe) is left as streamed: a valid FLV stream, unpatched.
     fn finish(&mut self) -> io::Result<()> {
+        match self.file.seek(SeekFrom::Start(0)) {
+            Err(e) if e.kind() == io::ErrorKind::NotSeekable => return Ok(()),
+            other => other?,
+        };
         let mut patch = |at: u64, bytes: &[u8]| {
             self.file.seek(SeekFrom::Start(at))?;
             self.file.write_all(bytes)
