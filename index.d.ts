@@ -743,3 +743,52 @@ export declare const enhanced: {
   /** The onStatus NetConnection.Connect.ReconnectRequest command. */
   reconnectRequest(options?: { tcUrl?: string; description?: string }): Command;
 };
+
+// ---- Native recording: stream.record(path) ----
+
+/** How a recording ended: the 'close' event's argument and what `stop()` resolves. */
+export interface RecordingInfo {
+  /** The path given to `record`. */
+  path: string;
+  /** The file's size. */
+  bytes: number;
+  /** From the first to the last audio/video timestamp written (also the metadata's `duration`, in seconds). */
+  durationMs: number;
+  /** Frames dropped because the disk was slower than the stream (video to the next keyframe first, then audio). */
+  dropped: { video: number; audio: number };
+  /** Why it ended early (code ERR_RTMP_RECORD), if it did; also emitted as 'error'. */
+  error?: RtmpError;
+}
+
+/**
+ * A LiveStream being recorded into an FLV file, natively and off the main thread
+ * (`stream.record(path)`). It ends when the publisher leaves or `stop()` is called;
+ * the file is then finalized (duration and filesize in its onMetaData).
+ */
+export interface Recording extends EventEmitter {
+  readonly path: string;
+  readonly stream: LiveStream;
+  /** True once the file is finalized ('close' emitted). */
+  readonly closed: boolean;
+  /** Ends the recording now: what is queued is written, then the file is finalized. */
+  stop(): Promise<RecordingInfo>;
+  /** Bytes waiting for the disk and frames dropped so far. */
+  stats(): { queuedBytes: number; dropped: { video: number; audio: number } };
+  /** The file could not be created or written (code ERR_RTMP_RECORD); 'close' follows. */
+  on(event: 'error', listener: (err: RtmpError) => void): this;
+  /** The file is finalized. */
+  on(event: 'close', listener: (info: RecordingInfo) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export interface LiveStream {
+  /**
+   * Records the current publication (with no publisher: the next one) into an FLV file
+   * at `path`, created or truncated. Called before `setPublisher`, the file has the
+   * publication from its first message; later, it starts like a late player: metadata,
+   * decoder configurations, then the cached GOP from its keyframe. `queueLimit`: media
+   * bytes held for a slow disk before frames are dropped (default 16 MiB).
+   * Throws a TypeError for a bad path or option.
+   */
+  record(path: string, options?: { queueLimit?: number }): Recording;
+}

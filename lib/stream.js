@@ -5,6 +5,7 @@
 
 const { EventEmitter } = require('node:events');
 const { NativeStream } = require('../binding.js');
+const { Recording } = require('./recording.js');
 
 /** Longest merge window a stream takes (SRS's mw_latency goes to seconds; players buffer). */
 const MAX_MERGE_WRITES_MS = 5000;
@@ -94,6 +95,24 @@ class LiveStream extends EventEmitter {
   /** `{ players, messages, gopMessages, gopBytes }` */
   stats() {
     return this._native.stats();
+  }
+
+  // ---- Native recording (lib/recording.js) ----
+
+  /**
+   * Records the current publication (or, with no publisher, the next one) into an FLV
+   * file at `path`, created or truncated. The file gets the metadata, the decoder
+   * configurations and, started mid-stream, the GOP from its keyframe first, then every
+   * message; it is written natively off the main thread and finalized (duration and
+   * size in its onMetaData) when the publisher leaves or `recording.stop()` is called.
+   * Listen for 'error' (code ERR_RTMP_RECORD) and 'close'.
+   * @param {string} path
+   * @param {{ queueLimit?: number }} [options] - `queueLimit`: media bytes held for a
+   *   slow disk before frames are dropped (default 16 MiB)
+   * @returns {Recording}
+   */
+  record(path, options) {
+    return new Recording(this, path, options);
   }
 }
 

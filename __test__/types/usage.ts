@@ -129,3 +129,16 @@ async function rtmps(cert: string, key: Buffer, ca: string): Promise<void> {
   await c.connect('rtmps://localhost:1936/live/key', { tls: { ca: [ca], rejectUnauthorized: secure } });
 }
 void rtmps;
+
+// Native recording (a separate import keeps this block apart from the list above).
+import type { RecordingInfo } from '../../index';
+
+async function recording(live: LiveStream): Promise<void> {
+  const rec = live.record('/tmp/live.flv', { queueLimit: 8 << 20 });
+  rec.on('error', (err: RtmpError) => console.error(err.code, rec.path));
+  rec.on('close', (info: RecordingInfo) => void [info.bytes, info.durationMs, info.dropped.video, info.error?.code]);
+  const { queuedBytes, dropped } = rec.stats();
+  const done: RecordingInfo = await rec.stop();
+  void [queuedBytes, dropped.audio, done.path, rec.closed, rec.stream.name];
+}
+void recording;

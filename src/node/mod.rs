@@ -4,6 +4,7 @@
 pub mod amf;
 mod client;
 pub mod media;
+mod record;
 mod server;
 mod session;
 

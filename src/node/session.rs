@@ -101,7 +101,7 @@ pub struct DroppedFrames {
 /// A live stream's native fan-out point (see `runtime::Hub`).
 #[napi]
 pub struct NativeStream {
-    hub: Arc<Hub>,
+    pub(super) hub: Arc<Hub>,
 }
 
 /// Statistics of a native stream.

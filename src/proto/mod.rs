@@ -6,6 +6,7 @@ pub mod chunk;
 pub mod command;
 pub mod digest;
 mod error;
+pub mod flv;
 pub mod fuzzing;
 pub mod handshake;
 mod limits;

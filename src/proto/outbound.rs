@@ -15,8 +15,9 @@ use bytes::Bytes;
 
 use super::media::MediaRole;
 
-/// A media message encoded once (by `encode_standalone`) and shared by every peer
-/// with the same chunk size, chunk stream id and message stream id.
+/// A media message framed once and shared by every consumer of the same framing: RTMP
+/// chunks (by `encode_standalone`) for peers with the same chunk size, chunk stream id
+/// and message stream id, or an FLV tag (`flv::tag`) for every FLV consumer.
 #[derive(Debug)]
 pub struct SharedFrame {
     pub role: MediaRole,
@@ -163,6 +164,21 @@ impl SendQueue {
         self.queued += frame.len;
         self.shared_bytes += frame.len as u64;
         self.items.push_back(Item::Shared(frame));
+    }
+
+    /// Takes the front frame whole, for a consumer that handles frames rather than
+    /// bytes (an FLV file writer); `None` when the queue is empty or its front is the
+    /// session's own bytes or a frame already partly written.
+    pub fn pop_frame(&mut self) -> Option<Arc<SharedFrame>> {
+        if self.front_written > 0 || !matches!(self.items.front(), Some(Item::Shared(_))) {
+            return None;
+        }
+        let Some(Item::Shared(frame)) = self.items.pop_front() else {
+            return None;
+        };
+        self.queued -= frame.len;
+        self.shrink_if_drained();
+        Some(frame)
     }
 
     /// Drops video until the next keyframe, including inter-frames already queued
@@ -410,5 +426,19 @@ mod tests {
             q.write_front(|slices| slices.iter().map(|s| s.len()).sum());
         }
         assert!(q.items.capacity() <= KEPT_CAPACITY);
+    }
+
+    #[test]
+    fn pop_frame_takes_whole_shared_frames_only() {
+        let mut q = SendQueue::new(1000);
+        q.offer(frame(MediaRole::Audio, 10));
+        q.push_own(Bytes::from_static(b"cmd"));
+        assert_eq!(q.pop_frame().map(|f| f.len), Some(10));
+        assert!(q.pop_frame().is_none(), "own bytes are not a frame");
+        assert_eq!(q.queued_bytes(), 3);
+        drain(&mut q);
+        q.offer(frame(MediaRole::Audio, 10));
+        q.write_front(|_| 4);
+        assert!(q.pop_frame().is_none(), "partly written");
     }
 }

@@ -23,6 +23,12 @@ pub enum RuntimeError {
     Closed,
     #[error("internal error (panic) in the session: {0}")]
     Panic(String),
+    /// A recording's file could not be created or written.
+    #[error("record {path}: {source}")]
+    Record {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl RuntimeError {
@@ -37,6 +43,7 @@ impl RuntimeError {
             Self::Tls(_) | Self::TlsConfig(_) => "ERR_RTMP_TLS",
             Self::Closed => "ERR_RTMP_CLOSED",
             Self::Panic(_) => "ERR_RTMP_INTERNAL",
+            Self::Record { .. } => "ERR_RTMP_RECORD",
         }
     }
 }

@@ -10,13 +10,19 @@
 //! frame, at most the hub's merge window, so a player gets one write per video frame
 //! instead of one per message. On loopback most of a relay's CPU is the kernel's cost
 //! per write (BENCHMARKS.md), and an audio/video stream is about 40 % video messages.
+//!
+//! FLV consumers (a recording; `flv_sink`) get the same join burst and the same live
+//! messages, each framed once as an FLV tag for all of them, queued under the hub's lock
+//! in the flush that takes the messages (no merge wait: nothing there pays per write).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::connection::{PublishTarget, RelayScratch};
+use super::flv_sink::FlvSinkFeed;
 use super::ConnectionHandle;
 use crate::proto::chunk::{encode_standalone, Message, OutgoingHeader, Payload};
+use crate::proto::flv;
 use crate::proto::media::{classify, ConfigCache, MediaClass, MediaRole};
 use crate::proto::message::type_id;
 use crate::proto::outbound::SharedFrame;
@@ -30,10 +36,6 @@ pub const VIDEO_CSID: u32 = 6;
 /// get the rest (`onMetaData`, {...}).
 const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
 
-/// `onMetaData` as an AMF0 string: metadata as servers send it to their players, so as
-/// a stream pulled from another server (origin/edge) publishes it.
-const ON_META_DATA: &[u8] = b"\x02\x00\x0aonMetaData";
-
 /// A published message as the hub keeps it (pending, in the GOP cache, or as metadata
 /// or a decoder configuration); clones share its encodings.
 #[derive(Clone)]
@@ -42,7 +44,23 @@ struct Cached {
     timestamp: u32,
     payload: Payload,
     role: MediaRole,
-    encoded: Arc<Mutex<Vec<Encoded>>>,
+    encoded: Arc<Encodings>,
+}
+
+/// The framings a cached message keeps, shared by its clones.
+#[derive(Default)]
+struct Encodings {
+    /// RTMP chunks per (chunk size, message stream id).
+    rtmp: Mutex<Vec<Encoded>>,
+    /// The FLV tag every FLV consumer gets (`None`: too long for a tag).
+    flv: OnceLock<Option<Arc<SharedFrame>>>,
+}
+
+/// An FLV consumer of the hub and where it is in the stream, as [`Player`] is.
+struct Sink {
+    feed: FlvSinkFeed,
+    waiting_for_keyframe: bool,
+    joined_after: u64,
 }
 
 struct Player {
@@ -72,6 +90,7 @@ struct HubState {
     has_video: bool,
     last_timestamp: u32,
     players: Vec<Player>,
+    sinks: Vec<Sink>,
     messages: u64,
     /// Messages published since the players were last sent what was published: the
     /// last `pending.len()` of `messages`.
@@ -133,7 +152,7 @@ impl Cached {
     /// a join burst (the GOP cache keeps the encodings with the messages).
     fn frame(&self, chunk_size: u32, stream_id: u32) -> Arc<SharedFrame> {
         let key = (chunk_size, stream_id);
-        let mut encoded = self.encoded.lock().unwrap_or_else(|p| p.into_inner());
+        let mut encoded = self.encoded.rtmp.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, frame)) = encoded.iter().find(|(k, _)| *k == key) {
             return frame.clone();
         }
@@ -143,6 +162,67 @@ impl Cached {
         }
         frame
     }
+
+    /// This message at its own timestamp as an FLV tag: framed once, then shared by
+    /// every FLV consumer, live or in a join burst.
+    fn flv_frame(&self) -> Option<Arc<SharedFrame>> {
+        let frame = self
+            .encoded
+            .flv
+            .get_or_init(|| flv_frame_for(self, self.timestamp));
+        frame.clone()
+    }
+}
+
+/// `item` as an FLV tag at `timestamp` (FLV v10.1 §E.4.1).
+fn flv_frame_for(item: &Cached, timestamp: u32) -> Option<Arc<SharedFrame>> {
+    let parts = flv::tag(item.type_id, timestamp, &item.payload)?;
+    Some(Arc::new(SharedFrame::new(item.role, parts)))
+}
+
+/// What a consumer joining now gets before live messages: the metadata (at 0) and
+/// every track's decoder configurations stamped with the time the cached GOP starts at
+/// (`Some`), then the cached GOP at its own timestamps (`None`). RTMP players and FLV
+/// sinks both.
+fn join_burst(state: &HubState) -> impl Iterator<Item = (&Cached, Option<u32>)> {
+    let start = state
+        .gop
+        .first()
+        .map_or(state.last_timestamp, |c| c.timestamp);
+    // Metadata at timestamp 0, as a publisher sends it first: FFmpeg's FLV reader
+    // takes an onMetaData with a later timestamp for a text (subtitle) track.
+    let metadata = state.metadata.iter().map(|item| (item, Some(0)));
+    let configs = state
+        .configs
+        .in_join_order()
+        .map(move |item| (item, Some(start)));
+    metadata
+        .chain(configs)
+        .chain(state.gop.iter().map(|item| (item, None)))
+}
+
+/// The messages of a flush a consumer gets: those after the first `skip` (its join
+/// burst had them), and while it waits for a keyframe only configurations and data
+/// until one.
+fn deliverable(
+    items: &[Cached],
+    skip: usize,
+    mut waiting: bool,
+) -> impl Iterator<Item = (usize, &Cached)> {
+    items
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .filter(move |(_, item)| {
+            if waiting {
+                match item.role {
+                    MediaRole::Keyframe => waiting = false,
+                    MediaRole::Config => {}
+                    _ => return false,
+                }
+            }
+            true
+        })
 }
 
 /// One flush's frames: the last one used of each message, so that players on the same
@@ -319,6 +399,18 @@ impl Hub {
                 player.waiting_for_keyframe &= keyframe_at.is_none_or(|k| k < skip);
                 true
             });
+            state.sinks.retain_mut(|sink| {
+                if !sink.feed.is_open() {
+                    return false;
+                }
+                let skip = (sink.joined_after + 1).saturating_sub(first) as usize;
+                let waiting = sink.waiting_for_keyframe && has_video;
+                sink.feed.offer(
+                    deliverable(&items, skip, waiting).filter_map(|(_, item)| item.flv_frame()),
+                );
+                sink.waiting_for_keyframe &= keyframe_at.is_none_or(|k| k < skip);
+                true
+            });
             (items, due)
         };
         if due.is_empty() {
@@ -329,15 +421,8 @@ impl Hub {
         for player in due {
             player.conn.relay_now(
                 |chunk_size, out| {
-                    let mut waiting = player.waiting_for_keyframe;
-                    for (i, item) in items.iter().enumerate().skip(player.skip) {
-                        if waiting {
-                            match item.role {
-                                MediaRole::Keyframe => waiting = false,
-                                MediaRole::Config => {}
-                                _ => continue,
-                            }
-                        }
+                    let due = deliverable(&items, player.skip, player.waiting_for_keyframe);
+                    for (i, item) in due {
                         let frame = frames.get(i, item, chunk_size, player.stream_id);
                         out.push((csid_for(item.type_id), frame));
                     }
@@ -357,7 +442,8 @@ impl Hub {
         msg: &Message,
     ) {
         let Some(class) = class else {
-            if msg.payload.starts_with(SET_DATA_FRAME) || msg.payload.starts_with(ON_META_DATA) {
+            if msg.payload.starts_with(SET_DATA_FRAME) || msg.payload.starts_with(flv::ON_META_DATA)
+            {
                 state.metadata = Some(item.clone());
             }
             return;
@@ -389,22 +475,11 @@ impl Hub {
     /// configurations and the cached GOP now, then every message live.
     pub fn add_player(&self, conn: ConnectionHandle, stream_id: u32) {
         let mut state = self.state();
-        let start = state
-            .gop
-            .first()
-            .map_or(state.last_timestamp, |c| c.timestamp);
-        // Metadata at timestamp 0, as a publisher sends it first: FFmpeg's FLV reader
-        // takes an onMetaData with a later timestamp for a text (subtitle) track.
-        if let Some(item) = &state.metadata {
-            conn.push_frame(DATA_CSID, |cs| frame_for(item, cs, stream_id, 0));
-        }
-        for item in state.configs.in_join_order() {
-            conn.push_frame(csid_for(item.type_id), |cs| {
-                frame_for(item, cs, stream_id, start)
+        for (item, restamp) in join_burst(&state) {
+            conn.push_frame(csid_for(item.type_id), |cs| match restamp {
+                Some(timestamp) => frame_for(item, cs, stream_id, timestamp),
+                None => item.frame(cs, stream_id),
             });
-        }
-        for item in &state.gop {
-            conn.push_frame(csid_for(item.type_id), |cs| item.frame(cs, stream_id));
         }
         let waiting_for_keyframe = state.gop.is_empty();
         state.players.retain(|p| p.conn.id() != conn.id());
@@ -412,6 +487,28 @@ impl Hub {
         state.players.push(Player {
             conn,
             stream_id,
+            waiting_for_keyframe,
+            joined_after,
+        });
+    }
+
+    /// Adds an FLV consumer: it gets the join burst now, then every message live. One
+    /// that joins before the publication has sent video waits for no keyframe (a
+    /// recording started with the publication gets all of it); otherwise it starts at
+    /// the cached GOP's keyframe, or waits for the next one. It ends with the
+    /// publication ([`Self::publisher_left`]).
+    pub fn add_flv_sink(&self, feed: FlvSinkFeed) {
+        let mut state = self.state();
+        feed.push_burst(
+            join_burst(&state).filter_map(|(item, restamp)| match restamp {
+                Some(timestamp) => flv_frame_for(item, timestamp),
+                None => item.flv_frame(),
+            }),
+        );
+        let waiting_for_keyframe = state.gop.is_empty() && state.has_video;
+        let joined_after = state.messages;
+        state.sinks.push(Sink {
+            feed,
             waiting_for_keyframe,
             joined_after,
         });
@@ -425,10 +522,12 @@ impl Hub {
         state.players.len() != before
     }
 
-    /// The publisher stopped: caches go; players stay and wait for the next one.
+    /// The publisher stopped: caches go; players stay and wait for the next one; FLV
+    /// sinks end (once they have received what was published).
     pub fn publisher_left(&self) {
         self.flush_players();
         let mut state = self.state();
+        state.sinks.clear();
         state.metadata = None;
         state.configs.clear();
         state.gop_track = None;
@@ -678,5 +777,47 @@ mod tests {
             received(&mut peer, Duration::from_millis(100)).await.len(),
             12 + 4
         );
+    }
+
+    #[tokio::test]
+    async fn flv_sinks_share_one_framing_per_message_and_get_the_join_burst() {
+        let hub = Hub::new(1 << 20, Duration::from_secs(5));
+        let message = |type_id, timestamp, payload: &'static [u8]| Message {
+            csid: 6,
+            timestamp,
+            type_id,
+            stream_id: 1,
+            fmt: 0,
+            payload: Bytes::from_static(payload).into(),
+        };
+        hub.publish(&message(type_id::VIDEO, 0, &[0x17, 0, 0, 0, 0, 1]));
+        hub.publish(&message(type_id::VIDEO, 40, &[0x17, 1, 0, 0, 0, 2]));
+        hub.flush_players();
+        let (feed_a, a) = crate::runtime::flv_sink(1 << 20);
+        let (feed_b, b) = crate::runtime::flv_sink(1 << 20);
+        hub.add_flv_sink(feed_a);
+        hub.add_flv_sink(feed_b);
+        hub.publish(&message(type_id::AUDIO, 60, &[0xAF, 1, 7]));
+        // With only FLV sinks nothing waits for the merge window.
+        assert_eq!(hub.flush_players_when_due(Instant::now()), None);
+        let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+        assert!(a.recv(&mut got_a).await && b.recv(&mut got_b).await);
+        let stamps: Vec<(u32, MediaRole)> = got_a
+            .iter()
+            .map(|f| (flv::read_tag_header(&f.parts[0]).unwrap().timestamp, f.role))
+            .collect();
+        assert_eq!(
+            stamps,
+            [
+                (40, MediaRole::Config),
+                (40, MediaRole::Keyframe),
+                (60, MediaRole::Audio)
+            ],
+            "the config at the GOP's start, the GOP, then live"
+        );
+        assert!(Arc::ptr_eq(&got_a[1], &got_b[1]), "GOP framed once");
+        assert!(Arc::ptr_eq(&got_a[2], &got_b[2]), "live framed once");
+        hub.publisher_left();
+        assert!(!a.recv(&mut got_a).await, "ended with the publication");
     }
 }
