@@ -10,14 +10,16 @@ mod relay;
 mod server;
 mod tls;
 mod transport;
+mod warning;
 
 pub use batch::{Batch, BatchBuilder, META_FIELDS};
 pub use config::ServerConfig;
 pub use connection::ConnectionHandle;
 pub use error::RuntimeError;
 pub use relay::{Hub, HubStats};
-pub use server::{bind, connect, ServerHandle};
+pub use server::{bind, connect, set_next_connection_id, ServerHandle};
 pub use tls::{TlsClient, TlsServer, Trust};
+pub use warning::Warning;
 
 use std::sync::OnceLock;
 
@@ -32,6 +34,11 @@ pub trait EventSink: Send + Sync + 'static {
     fn batch(&self, conn_id: u64, batch: Batch);
     /// The connection ended; `error` says why if it was not a clean close.
     fn closed(&self, conn_id: u64, error: Option<RuntimeError>);
+    /// The send queue of a connection that asked for it
+    /// ([`ConnectionHandle::request_drain`]) was written out.
+    fn drained(&self, _conn_id: u64) {}
+    /// Something was dropped or refused; `conn_id` 0 for the server's own (accept).
+    fn warning(&self, _conn_id: u64, _warning: Warning) {}
 }
 
 /// Environment variable setting the number of the runtime's I/O threads.
