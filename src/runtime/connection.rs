@@ -617,6 +617,9 @@ async fn read_loop(
     let mut established = false;
     // When the players of the stream this connection publishes are due what it sent.
     let mut merge_deadline = None;
+    // Parsing stopped after a publish or play with input left in the buffer: it is
+    // parsed once the app resumes, before anything more is read.
+    let mut held = false;
     // A client writes C0+C1 before reading anything.
     {
         let mut state = handle.state();
@@ -625,42 +628,50 @@ async fn read_loop(
     }
     handle.shared.wake_writer.notify_one();
     loop {
-        let read = reader.read_some(&mut input);
-        let read = if established {
-            let idle = config.idle_timeout;
-            let idle_deadline = tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
-            let merge_due = match merge_deadline {
-                Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)),
-                None => tokio::time::sleep(std::time::Duration::MAX / 4),
-            };
-            tokio::select! {
-                r = read => r?,
-                _ = merge_due, if merge_deadline.is_some() => {
-                    merge_deadline = None;
-                    handle.flush_players();
-                    continue;
-                }
-                _ = idle_deadline, if idle.is_some() => {
-                    return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
-                }
-                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
-                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
-                }
-            }
+        let paused = handle.shared.paused.load(Ordering::SeqCst);
+        if held && !paused {
+            held = false;
         } else {
-            let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
-            tokio::select! {
-                r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
-                    RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
-                })??,
-                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
-                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+            let read = reader.read_some(&mut input);
+            let read = if established {
+                let idle = config.idle_timeout;
+                let idle_deadline =
+                    tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
+                let merge_due = match merge_deadline {
+                    Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)),
+                    None => tokio::time::sleep(std::time::Duration::MAX / 4),
+                };
+                tokio::select! {
+                    r = read, if !paused => r?,
+                    // Paused: nothing is read until the app resumes.
+                    _ = handle.shared.resume.notified(), if paused => continue,
+                    _ = merge_due, if merge_deadline.is_some() => {
+                        merge_deadline = None;
+                        handle.flush_players();
+                        continue;
+                    }
+                    _ = idle_deadline, if idle.is_some() && !paused => {
+                        return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
+                    }
+                    s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
+                        return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+                    }
                 }
+            } else {
+                let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
+                tokio::select! {
+                    r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
+                        RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
+                    })??,
+                    s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
+                        return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+                    }
+                }
+            };
+            if read == 0 {
+                handle.flush_players();
+                return Ok(());
             }
-        };
-        if read == 0 {
-            handle.flush_players();
-            return Ok(());
         }
         loop {
             let now_ms = started.elapsed().as_millis() as u32;
@@ -692,25 +703,20 @@ async fn read_loop(
                         continue;
                     }
                     batch.push(&msg);
-                    if handle.pauses_after(&msg) {
-                        // The command reaches the app now; what follows it waits
-                        // (unparsed, then in the socket) until the app resumes.
-                        handle.shared.paused.store(true, Ordering::SeqCst);
+                    // After a publish or play the command reaches the app now, and what
+                    // follows it waits (unparsed, then in the socket) until it resumes.
+                    let pause = handle.pauses_after(&msg);
+                    if pause || batch.data_len() >= config.max_batch_bytes {
                         handle.flush_players();
                         let permit = credits.clone().acquire_owned().await.ok();
-                        sink.batch(handle.id(), batch.take(permit));
-                        while handle.shared.paused.load(Ordering::SeqCst) {
-                            tokio::select! {
-                                _ = handle.shared.resume.notified() => {}
-                                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
-                                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
-                                }
-                            }
+                        if pause {
+                            handle.shared.paused.store(true, Ordering::SeqCst);
                         }
-                    } else if batch.data_len() >= config.max_batch_bytes {
-                        handle.flush_players();
-                        let permit = credits.clone().acquire_owned().await.ok();
                         sink.batch(handle.id(), batch.take(permit));
+                    }
+                    if pause {
+                        held = true;
+                        break;
                     }
                 }
             }
