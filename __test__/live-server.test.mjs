@@ -249,7 +249,7 @@ test('closeAllConnections() ends every session now and the server goes on listen
   await again.close();
 });
 
-test('warnings: connections refused past maxConnections and media dropped for a stalled player reach the \'warning\' event with a code', async (t) => {
+test('connections refused past maxConnections reach the \'warning\' event as ERR_RTMP_MAX_CONNECTIONS and the metrics', async (t) => {
   const server = createLiveServer({ quiet: true, maxConnections: 1, sendQueueLimit: 256 * 1024 });
   const warnings = [];
   server.on('warning', (w) => warnings.push(w));
