@@ -555,8 +555,10 @@ export interface LiveServerOptions extends ServerOptions, LiveServerHooks {
   quiet?: boolean;
   /** Where to log (default: ISO-dated console lines). */
   logger?: LiveServerLogger;
-  /** How long close() lets sessions flush and end before it destroys them (default 3000 ms). */
+  /** How long close() lets sessions flush and end before it destroys them (default 3000 ms); close's callback also waits that long at most for recordings to be finalized. */
   closeTimeoutMs?: number;
+  /** Record each publication natively into `<dir>/<app>-<name>-<ISO time>.flv` (`when` may decline one); needs `LiveStream#record`, the native recorder (without it the option does nothing). A 'recording' event (recording, stream, session) announces each. */
+  record?: { dir: string; when?: (stream: LiveStream, session: Session) => boolean; queueLimit?: number };
 }
 
 /** The live server's stats() (what metrics() reports). */

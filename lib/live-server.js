@@ -8,6 +8,7 @@
 
 const { RtmpServer } = require('./server.js');
 const { LiveStream } = require('./stream.js');
+const path = require('node:path');
 const { rtmpError } = require('./errors.js');
 
 /** How long close() lets sessions flush and end before it destroys them. */
@@ -87,6 +88,8 @@ class LiveServer extends RtmpServer {
     this._streamOptions = streamOptions;
     this._closeTimeoutMs = closeTimeoutMs;
     this._record = record;
+    /** Recordings not yet finalized (`record` option). */
+    this._recordings = new Set();
     /** @type {Map<string, LiveStream>} live streams by "app/name" */
     this.streams = new Map();
     /** Counters of the sessions that have closed (open ones are read when asked). */
@@ -115,14 +118,15 @@ class LiveServer extends RtmpServer {
   close(cb) {
     if (this._closing) {
       if (typeof cb === 'function') {
-        if (this._closeEmitted) process.nextTick(cb, rtmpError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'));
+        if (this._sessions.size === 0) process.nextTick(cb, rtmpError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'));
         else this.once('close', () => cb());
       }
       return this;
     }
     this._closing = true;
     clearInterval(this._sampler);
-    super.close(cb);
+    // `cb` also waits (bounded) for the recordings the ending publications finalize.
+    super.close(typeof cb === 'function' ? (err) => this._afterRecordings(this._closeTimeoutMs, () => cb(err)) : undefined);
     for (const stream of this.streams.values()) this._tellPlayersEnded(stream);
     for (const session of this._sessions.values()) session.end();
     const timer = setTimeout(() => this.closeAllConnections(), this._closeTimeoutMs);
@@ -357,6 +361,7 @@ class LiveServer extends RtmpServer {
     const stream = this._streamFor(key);
     if (this._beforePublish) this._beforePublish(stream, session);
     if (stream.publisher) return this._refuse(session, msgStreamId, 'publish', `${stream.name} is already being published.`);
+    this._startRecording(stream, session);
     stream.setPublisher(session, msgStreamId, { emit: this._emitMedia });
     state.published.set(msgStreamId, stream);
     session.sendStreamBegin(msgStreamId);
@@ -365,7 +370,6 @@ class LiveServer extends RtmpServer {
       player.sendStreamBegin(id);
       player.sendStatus(id, { code: 'NetStream.Play.PublishNotify', description: `${stream.name} is now published.` });
     }
-    this._startRecording(stream, session);
     this._log.info(`publishing ${stream.name}`);
     return undefined;
   }
@@ -401,21 +405,47 @@ class LiveServer extends RtmpServer {
     }
   }
 
+  // ---- Native recording (`record` option): needs LiveStream#record ----
+
   /**
-   * Native recording (`record: { dir }`) of a publication: not wired yet. The
-   * recorder primitive on LiveStream is built separately; when `stream.record` exists
-   * this is where each publication starts one, into
-   * `<dir>/<app>-<name>-<ISO time>.flv`.
+   * Starts recording the publication `session` is about to make into
+   * `<dir>/<app>-<name>-<ISO time>.flv` (before setPublisher: the file has it from its
+   * first message), if the `record` option asks for it (`record.when(stream, session)`
+   * may decline) and LiveStream#record exists. It ends, finalized natively, when the
+   * publisher leaves; close() waits for that.
    */
   _startRecording(stream, session) {
-    if (!this._record || typeof stream.record !== 'function') return;
+    const options = this._record;
+    if (!options || typeof stream.record !== 'function') return;
+    if (options.when && !options.when(stream, session)) return;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = require('node:path').join(this._record.dir, `${stream.name.replace(/[^\w.-]+/g, '-')}-${stamp}.flv`);
-    const recording = stream.record(file);
-    if (recording && typeof recording.on === 'function') {
-      recording.on('error', (err) => this._log.error(`recording ${file}: ${err.message}`));
+    const file = path.join(options.dir, `${stream.name.replace(/[^\w.-]+/g, '-')}-${stamp}.flv`);
+    let recording;
+    try {
+      recording = stream.record(file, options.queueLimit === undefined ? undefined : { queueLimit: options.queueLimit });
+    } catch (err) {
+      this._log.error(`cannot record ${file}: ${err.message}`);
+      return;
     }
+    this._recordings.add(recording);
+    recording.on('error', (err) => this._log.error(`recording ${file}: ${err.code} ${err.message}`));
+    recording.once('close', (info) => {
+      this._recordings.delete(recording);
+      this._log.info(`recorded ${file} (${info.bytes} bytes, ${info.durationMs} ms)`);
+    });
     this.emit('recording', recording, stream, session);
+  }
+
+  /** Calls `cb` once every recording is finalized, or after `ms`. */
+  _afterRecordings(ms, cb) {
+    const pending = [...this._recordings].filter((r) => !r.closed);
+    if (pending.length === 0) return cb();
+    const timer = setTimeout(cb, ms);
+    Promise.all(pending.map((r) => new Promise((resolve) => r.once('close', resolve)))).then(() => {
+      clearTimeout(timer);
+      cb();
+    });
+    return undefined;
   }
 }
 
