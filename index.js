@@ -65,6 +65,7 @@ const { ChunkObject } = require('./lib/chunk.js');
 const amf = require('./lib/amf.js');
 const { LiveStream } = require('./lib/stream.js');
 const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
+const { createLiveServer, LiveServer, combineHooks } = require('./lib/live-server.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
 const enhanced = require('./lib/enhanced.js');
 
@@ -80,6 +81,9 @@ module.exports = {
   Session,
   ChunkObject,
   LiveStream,
+  createLiveServer,
+  LiveServer,
+  combineHooks,
   RtmpClient,
   parseRtmpUrl,
   readFlv,

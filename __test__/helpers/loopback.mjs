@@ -1,6 +1,6 @@
 // A server of the package's compatible API and client sessions of it over loopback, for
 // the tests of the server API. `rtmpApi` is the package as the test file loaded it (the
-// panic tests load it with a test-hooks addon).
+// test-hooks tests load it with a test-hooks addon).
 import net from 'node:net';
 import { once } from 'node:events';
 
