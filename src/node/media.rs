@@ -138,10 +138,9 @@ impl MediaConfigs {
             8 => type_id::AUDIO,
             9 => type_id::VIDEO,
             _ => {
-                return Err(napi::Error::new(
-                    napi::Status::InvalidArg,
-                    format!("message type {type_id} is not audio (8) or video (9)"),
-                ))
+                return Err(super::invalid_arg(format!(
+                    "message type {type_id} is not audio (8) or video (9)"
+                )))
             }
         };
         // The classifier reads a chunk payload; the copy is the message's size (a
