@@ -115,6 +115,7 @@ pub struct MediaConfig {
 /// classifier ([`classify`]): what `RtmpClient` sends again, before a keyframe, when it
 /// republishes to another server (Enhanced RTMP v2, Reconnect Request).
 #[napi]
+#[derive(Default)]
 pub struct MediaConfigs {
     cache: ConfigCache<(u8, Vec<u8>)>,
 }
@@ -122,11 +123,8 @@ pub struct MediaConfigs {
 #[napi]
 impl MediaConfigs {
     #[napi(constructor)]
-    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        Self {
-            cache: ConfigCache::default(),
-        }
+        Self::default()
     }
 
     /// Classifies an audio (8) or video (9) message and keeps it when it is a
@@ -147,8 +145,12 @@ impl MediaConfigs {
         // client's own frames, not a relay's).
         let class = classify(message_type, &Payload::from(data.to_vec()));
         if class.role == MediaRole::Config {
-            self.cache
-                .update(message_type, &class, data.len(), (message_type, data.to_vec()));
+            self.cache.update(
+                message_type,
+                &class,
+                data.len(),
+                (message_type, data.to_vec()),
+            );
         }
         Ok(match class.role {
             MediaRole::Config => "config",
