@@ -144,6 +144,7 @@ async function recording(live: LiveStream): Promise<void> {
   void [queuedBytes, dropped.audio, done.path, rec.closed, rec.stream.name];
 }
 void recording;
+
 // Enhanced RTMP: negotiation and reconnect requests on both sides.
 async function enhancedRtmp(): Promise<void> {
   rtmpServer().createServer((session: Session) => {
