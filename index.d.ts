@@ -367,6 +367,33 @@ export declare class Session extends EventEmitter {
   sendCommand(cmd: Command, options?: { msgStreamId?: number; csid?: number; timestamp?: number }): boolean;
   /** `onStatus` on a message stream; `info` is merged over `{ level: 'status' }`. */
   sendStatus(msgStreamId: number, info: { code: string; level?: string; description?: string; [k: string]: AmfValue }): boolean;
+  /**
+   * Answers a client's `connect` as a server: Window Acknowledgement Size, Set Peer
+   * Bandwidth, Set Chunk Size, then the `_result` (NetConnection.Connect.Success) — its
+   * command object answering the client's Enhanced RTMP caps with the server's
+   * (`enhanced.connectResultProperties`, options in `enhanced`; `false` leaves them out).
+   * `properties`/`info` are merged into the `_result`. Returns the client's caps (also
+   * `clientCaps`).
+   */
+  acceptConnect(
+    cmd: Pick<Command, 'transId' | 'cmdObj'>,
+    options?: {
+      windowSize?: number;
+      peerBandwidth?: number;
+      chunkSize?: number;
+      properties?: Record<string, AmfValue>;
+      info?: Record<string, AmfValue>;
+      enhanced?: false | EnhancedServerCaps;
+    },
+  ): ConnectCaps;
+  /** The Enhanced RTMP caps the client announced in connect, once `acceptConnect` answered it. */
+  clientCaps?: ConnectCaps;
+  /**
+   * Sends `onStatus` NetConnection.Connect.ReconnectRequest (Enhanced RTMP v2): the client
+   * should reconnect to `tcUrl` (absolute, or relative to its current tcUrl; none: the
+   * same server). Keep taking its messages until it leaves.
+   */
+  requestReconnect(options?: { tcUrl?: string; description?: string }): boolean;
   /** User control StreamBegin (§7.1.7) for a message stream. */
   sendStreamBegin(msgStreamId: number): boolean;
   /** User control StreamEOF (§7.1.7) for a message stream. */
@@ -752,10 +779,18 @@ export interface StatusInfo {
  * ERR_RTMP_SOCKET) and an `info` when the server sent one. Its socket runs natively.
  */
 export declare class RtmpClient extends EventEmitter {
-  /** `timeout`: ms connect, createStream, publish and play wait for an answer before they reject with ERR_RTMP_TIMEOUT (default 10000). */
-  constructor(options?: { timeout?: number });
+  /**
+   * `timeout`: ms connect, createStream, publish and play wait for an answer before they
+   * reject with ERR_RTMP_TIMEOUT (default 10000). `enhanced` announces Enhanced RTMP v2
+   * caps in connect: `true` for every FourCC the package carries (forward) and capsEx
+   * Reconnect | Multitrack | ModEx, or the properties to send (see
+   * `enhanced.connectProperties`).
+   */
+  constructor(options?: { timeout?: number; enhanced?: boolean | EnhancedClientCaps });
   /** The `timeout` given (ms). */
   readonly timeout: number;
+  /** The server's Enhanced RTMP caps from the connect `_result` (`enhanced: false` when it sent none); null before connect. */
+  serverCaps: ConnectCaps | null;
   /** The session once connected. */
   session: Session | null;
   /** The message stream id createStream returned. */
@@ -794,6 +829,13 @@ export declare class RtmpClient extends EventEmitter {
   on(event: 'data', listener: (msg: DataMessage, data: Buffer, timestamp: number) => void): this;
   on(event: 'status', listener: (info: StatusInfo) => void): this;
   on(event: 'command', listener: (cmd: Command) => void): this;
+  /**
+   * A publication moved after a reconnect request (NetConnection.Connect.ReconnectRequest):
+   * the client connected to `tcUrl`, published the same name, and went on there from a
+   * keyframe after the metadata and configurations; the old connection is closed.
+   */
+  on(event: 'reconnect', listener: (info: { tcUrl: string }) => void): this;
+  /** Errors, ERR_RTMP_RECONNECT included (a reconnect request not followed: the publication goes on where it was). */
   on(event: 'error', listener: (err: RtmpError) => void): this;
   on(event: 'close', listener: () => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -839,25 +881,57 @@ export declare class FlvWriter {
   close(): void;
 }
 
+/** Enhanced RTMP caps of a connect command object (enhanced.readConnectCaps). */
+export interface ConnectCaps {
+  fourCcList: string[];
+  videoFourCcInfoMap: Record<string, number>;
+  audioFourCcInfoMap: Record<string, number>;
+  capsEx: number;
+  /** Whether any of them was there. */
+  enhanced: boolean;
+}
+
+/** What a server answers for (enhanced.connectResultProperties): its codecs, what it does with them, its capsEx. */
+export interface EnhancedServerCaps {
+  video?: string[];
+  audio?: string[];
+  can?: number;
+  capsEx?: number;
+}
+
+/** What a client announces (enhanced.connectProperties); each replaces the default. */
+export interface EnhancedClientCaps {
+  fourCcList?: string[];
+  videoFourCcInfoMap?: Record<string, number>;
+  audioFourCcInfoMap?: Record<string, number>;
+  capsEx?: number;
+  /** The FourCcInfoMask of the default maps (default FOURCC_CAN.forward). */
+  can?: number;
+}
+
 /** Enhanced RTMP v2 negotiation helpers. */
 export declare const enhanced: {
+  /** The video FourCCs the package carries. */
+  VIDEO_FOURCCS: readonly string[];
+  /** The audio FourCCs the package carries. */
+  AUDIO_FOURCCS: readonly string[];
   /** Bits of a FourCcInfoMap value: what a peer can do with a codec. */
   FOURCC_CAN: { decode: number; encode: number; forward: number };
   /** Bits of `capsEx`: the extended capabilities. */
   CAPS_EX: { reconnect: number; multitrack: number; modEx: number; timestampNanoOffset: number };
   /** Reads fourCcList, videoFourCcInfoMap, audioFourCcInfoMap and capsEx of a connect command object. */
-  readConnectCaps(cmdObj?: Record<string, unknown>): {
-    fourCcList: string[];
-    videoFourCcInfoMap: Record<string, number>;
-    audioFourCcInfoMap: Record<string, number>;
-    capsEx: number;
-    enhanced: boolean;
-  };
-  /** The properties to merge into the connect _result command object. */
+  readConnectCaps(cmdObj?: Record<string, unknown>): ConnectCaps;
+  /** The properties to merge into the connect _result command object (what `Session.acceptConnect` sends). */
   connectResultProperties(
-    caps: ReturnType<typeof enhanced.readConnectCaps>,
-    server?: { video?: string[]; audio?: string[]; can?: number; capsEx?: number },
+    caps: ConnectCaps,
+    server?: EnhancedServerCaps,
   ): { fourCcList: string[]; videoFourCcInfoMap: Record<string, number>; audioFourCcInfoMap: Record<string, number>; capsEx: number };
+  /** The properties a client adds to its connect command object (what `RtmpClient`'s `enhanced` option sends); throws a TypeError (ERR_INVALID_ARG_TYPE) for anything but `true` or an object. */
+  connectProperties(
+    options: true | EnhancedClientCaps,
+  ): { fourCcList: string[]; videoFourCcInfoMap: Record<string, number>; audioFourCcInfoMap: Record<string, number>; capsEx: number };
+  /** The tcUrl a reconnect request's `tcUrl` (absolute or relative; none: `current`) points to; throws ERR_INVALID_URL. */
+  resolveReconnectUrl(requested: string | undefined, current: string): string;
   /** The onStatus NetConnection.Connect.ReconnectRequest command. */
   reconnectRequest(options?: { tcUrl?: string; description?: string }): Command;
 };

@@ -7,6 +7,9 @@
 //
 // rtmps:// URLs trust Mozilla's roots, or --ca FILE; --insecure accepts any certificate.
 //
+// Files pass as they are: FourCC codecs (HEVC, AV1, VP9, Opus, FLAC, AC-3, E-AC-3),
+// multitrack and ModEx tags are sent and written byte for byte.
+//
 // Exit codes: 0 done, 1 usage or bad URL, 2 connection failed or lost, 3 refused by the
 // server (_error, NetStream.*.BadName/Failed), 4 file error.
 
@@ -71,7 +74,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function publish(file, url, { fast, tls }) {
   parseRtmpUrl(url);
   const { tags } = readFlv(file);
-  const client = new RtmpClient();
+  // Announces Enhanced RTMP caps (capsEx Reconnect among them): the client follows a
+  // reconnect request, moving the publication at a keyframe.
+  const client = new RtmpClient({ enhanced: true });
   await client.connect(url, { tls });
   await client.publish();
   const meter = progress('publish');

@@ -5,11 +5,13 @@
 // and the chunk layer run natively on the package's tokio runtime (NativeClient).
 
 const { EventEmitter } = require('node:events');
-const { NativeClient } = require('../binding.js');
+const { NativeClient, MediaConfigs } = require('../binding.js');
 const { nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY, EVENT_DRAIN } = require('./server.js');
 const { fromNative, rtmpError } = require('./errors.js');
 const { nativeTlsOptions } = require('./tls.js');
 const { TAG_AUDIO, TAG_VIDEO, TAG_SCRIPT, SET_DATA_FRAME } = require('./flv.js');
+const { connectProperties, readConnectCaps, resolveReconnectUrl } = require('./enhanced.js');
+const amf = require('./amf.js');
 
 const DEFAULT_PORT = 1935;
 const DEFAULT_TLS_PORT = 443;
@@ -18,6 +20,8 @@ const STREAM_COMMAND_CSID = 8;
 const FLASH_VER = 'FMLE/3.0 (compatible; node-rtmpapi)';
 /** How long connect, createStream, publish and play wait for an answer by default. */
 const DEFAULT_TIMEOUT_MS = 10000;
+/** The onStatus code of an Enhanced RTMP v2 reconnect request. */
+const RECONNECT_REQUEST = 'NetConnection.Connect.ReconnectRequest';
 
 /**
  * Splits rtmp[s]://host[:port]/app[/instance]/stream: the app is every path segment
@@ -48,16 +52,22 @@ function parseRtmpUrl(url) {
 
 /**
  * An RTMP client: connect by URL, then publish or play. Events: 'audio' and 'video'
- * (data, timestamp, header: the tag header with its `role`), 'data' (decoded, data, timestamp), 'status' (onStatus info),
- * 'command', 'error', 'close'.
+ * (data, timestamp, header: the tag header with its `role`), 'data' (decoded, data,
+ * timestamp), 'status' (onStatus info),
+ * 'command', 'reconnect' ({ tcUrl }: a publication moved to another server),
+ * 'error', 'close'.
  */
 class RtmpClient extends EventEmitter {
   /**
-   * A client not yet connected; `connect(url)` opens the connection.
-   * @param {{ timeout?: number }} [options] - ms connect, createStream, publish and
-   *   play wait for an answer before they reject with ERR_RTMP_TIMEOUT (default 10000)
+   * A client not yet connected; `connect(url)` opens the connection. `timeout`: ms
+   * connect, createStream, publish and play wait for an answer before they reject
+   * with ERR_RTMP_TIMEOUT (default 10000). `enhanced` announces Enhanced RTMP v2 caps
+   * in connect (enhanced.connectProperties: `true` for every codec the package
+   * carries and capsEx Reconnect | Multitrack | ModEx); the server's answer is
+   * `serverCaps` once connected.
+   * @param {{ timeout?: number, enhanced?: boolean | Parameters<typeof connectProperties>[0] }} [options]
    */
-  constructor({ timeout = DEFAULT_TIMEOUT_MS } = {}) {
+  constructor({ timeout = DEFAULT_TIMEOUT_MS, enhanced = false } = {}) {
     super();
     if (!(Number.isFinite(timeout) && timeout > 0)) {
       throw Object.assign(new TypeError(`options.timeout must be a positive number of ms, got ${timeout}`), { code: 'ERR_INVALID_ARG_VALUE' });
@@ -66,9 +76,18 @@ class RtmpClient extends EventEmitter {
     this.session = null;
     this.sock = null;
     this.streamId = 0;
+    /** The server's Enhanced RTMP caps (enhanced.readConnectCaps of the connect _result). */
+    this.serverCaps = null;
+    this._connectCaps = enhanced ? connectProperties(enhanced) : null;
     this._nextTransId = 1;
     this._pending = new Map();
     this._statusWaiters = new Set();
+    /** While publishing: { name, type }, the configurations sent (MediaConfigs) and the last metadata. */
+    this._publication = null;
+    /** A reconnect under way (Enhanced RTMP v2 "Reconnect Request"): { tcUrl, next? }. */
+    this._reconnect = null;
+    /** Sessions left behind by a reconnect: their close and errors are not the app's. */
+    this._retired = new WeakSet();
   }
 
   /**
@@ -83,23 +102,39 @@ class RtmpClient extends EventEmitter {
    */
   async connect(url, { timeoutMs = this.timeout, flashVer = FLASH_VER, tls } = {}) {
     this.url = parseRtmpUrl(url);
-    const { host, port, app, tcUrl, secure } = this.url;
+    this._connectOptions = { timeoutMs, flashVer, tls };
+    const { result } = await this._open(this.url, (session) => {
+      this.session = session;
+      this.sock = session.sock;
+    });
+    return result.info;
+  }
+
+  /**
+   * Opens a connection to `url`'s server and application: TCP (or TLS), handshake,
+   * connect (with the Enhanced RTMP caps of the `enhanced` option). `adopt(session)`
+   * runs as soon as the session exists. Resolves the session and the connect _result.
+   */
+  async _open(url, adopt) {
+    const { timeoutMs, flashVer, tls } = this._connectOptions;
+    const { host, port, app, tcUrl, secure } = url;
     const tlsOptions = secure ? nativeTlsOptions(tls ?? true, 'client') : undefined;
+    let session = null;
     const ready = new Promise((resolve, reject) => {
       const native = new NativeClient((kind, _id, handle, data, meta, errorMessage, errorCode) => {
         if (kind === EVENT_CONNECTION) {
-          this.session = nativeSession(handle, { isClient: true });
-          this.sock = this.session.sock;
+          session = nativeSession(handle, { isClient: true });
+          adopt(session);
         } else if (kind === EVENT_READY) {
-          resolve(this.session);
+          resolve(session);
         } else if (kind === EVENT_BATCH) {
-          if (this.session) this.session._onBatch(data, meta);
+          if (session) session._onBatch(data, meta);
         } else if (kind === EVENT_DRAIN) {
-          if (this.session) this.session._onDrain();
+          if (session) session._onDrain();
         } else if (kind === EVENT_CLOSE) {
           native.setRef(false);
           const err = errorMessage ? rtmpError(errorCode, errorMessage) : null;
-          if (this.session) closeNativeSession(this.session, err);
+          if (session) closeNativeSession(session, err);
           reject(err || rtmpError('ERR_RTMP_CLOSED', `${host}:${port} closed the connection`));
         }
       });
@@ -110,27 +145,31 @@ class RtmpClient extends EventEmitter {
         reject(fromNative(err));
       }
     });
-    const session = await withTimeout(ready, timeoutMs, `connecting to ${host}:${port}`, () => this.session?.destroy());
-    const sock = this.sock;
-    sock.on('error', (err) => this._fail(err));
-    session.on('error', (err) => this._fail(err));
-    session.on('close', () => this._onClose());
+    await withTimeout(ready, timeoutMs, `connecting to ${host}:${port}`, () => session?.destroy());
+    session.sock.on('error', (err) => this._onSessionError(session, err));
+    session.on('error', (err) => this._onSessionError(session, err));
+    session.on('close', () => this._onSessionClose(session));
     session.msg.loop(null, {
-      amf0cmd: (c) => this._onCommand(c.chunk.msg),
-      amf3cmd: (c) => this._onCommand(c.chunk.msg),
+      amf0cmd: (c) => this._onCommand(c.chunk.msg, session),
+      amf3cmd: (c) => this._onCommand(c.chunk.msg, session),
     });
-    session.on('audio', (header, c) => this.emit('audio', c.chunk.data, c.chunk.timestamp, header));
-    session.on('video', (header, c) => this.emit('video', c.chunk.data, c.chunk.timestamp, header));
-    session.on('data', (m, c) => this.emit('data', m, c.chunk.data, c.chunk.timestamp));
+    const current = () => session === this.session;
+    session.on('audio', (header, c) => current() && this.emit('audio', c.chunk.data, c.chunk.timestamp, header));
+    session.on('video', (header, c) => current() && this.emit('video', c.chunk.data, c.chunk.timestamp, header));
+    session.on('data', (m, c) => current() && this.emit('data', m, c.chunk.data, c.chunk.timestamp));
     const result = await this._call('connect', {
-      cmdObj: { app, type: 'nonprivate', flashVer, tcUrl, fpad: false, capabilities: 15, audioCodecs: 3575, videoCodecs: 252, videoFunction: 1, objectEncoding: 0 },
-    }, timeoutMs).catch((err) => {
+      cmdObj: {
+        app, type: 'nonprivate', flashVer, tcUrl, fpad: false, capabilities: 15, audioCodecs: 3575, videoCodecs: 252, videoFunction: 1, objectEncoding: 0,
+        ...this._connectCaps,
+      },
+    }, session, timeoutMs).catch((err) => {
       // Nothing useful can follow a connect nobody answered: the connection ends.
       if (err.code === 'ERR_RTMP_TIMEOUT') session.destroy();
       throw err;
     });
     session.chunk(2).sendSetChunkSize(60000);
-    return result.info;
+    if (current()) this.serverCaps = readConnectCaps(result.cmdObj || {});
+    return { session, result };
   }
 
   /**
@@ -140,14 +179,21 @@ class RtmpClient extends EventEmitter {
    * @param {string} [name] - defaults to the stream name of the connect URL
    */
   async publish(name = this.url.stream, type = 'live') {
-    this._send('releaseStream', { cmdObj: null, streamId: name });
-    this._send('FCPublish', { cmdObj: null, streamId: name });
-    await this._createStream();
-    const status = this._waitStatus(/^NetStream\.Publish\./, `publish ${name}`);
-    this.session.sendCommand({ cmd: 'publish', transId: 0, cmdObj: null, name, type }, { msgStreamId: this.streamId, csid: STREAM_COMMAND_CSID });
+    const { info } = await this._publishOn(this.session, name, type);
+    this._publication = { name, type, configs: new MediaConfigs(), metadata: null, hasVideo: false };
+    return info;
+  }
+
+  /** releaseStream, FCPublish, createStream, publish on `session`; resolves { info, streamId }. */
+  async _publishOn(session, name, type) {
+    this._send('releaseStream', { cmdObj: null, streamId: name }, 0, session);
+    this._send('FCPublish', { cmdObj: null, streamId: name }, 0, session);
+    const streamId = await this._createStream(session);
+    const status = this._waitStatus(/^NetStream\.Publish\./, `publish ${name}`, session);
+    session.sendCommand({ cmd: 'publish', transId: 0, cmdObj: null, name, type }, { msgStreamId: streamId, csid: STREAM_COMMAND_CSID });
     const info = await status;
     if (info.code !== 'NetStream.Publish.Start') throw Object.assign(rtmpError('ERR_RTMP_PUBLISH', `publish ${name}: ${info.code} ${info.description || ''}`.trim()), { info });
-    return info;
+    return { info, streamId };
   }
 
   /**
@@ -175,19 +221,48 @@ class RtmpClient extends EventEmitter {
     }
   }
 
-  /** Sends audio on the published stream. Returns false past the high-water mark. */
+  /**
+   * Sends audio on the published stream. Returns false past the high-water mark.
+   * While a reconnect request is followed, media goes on to the old server until
+   * the next keyframe (audio-only: the next frame), then to the new one after the
+   * metadata and every configuration sent so far; what comes while neither can take
+   * it (the old server left first) is dropped up to that keyframe (returning true).
+   */
   sendAudio(data, timestamp) {
-    return this.session.sendAudio(data, timestamp, this.streamId);
+    return this._sendMedia(TAG_AUDIO, data, timestamp);
   }
 
-  /** Sends video on the published stream. */
+  /** Sends video on the published stream; see sendAudio. */
   sendVideo(data, timestamp) {
-    return this.session.sendVideo(data, timestamp, this.streamId);
+    return this._sendMedia(TAG_VIDEO, data, timestamp);
   }
 
-  /** Sends a data message (a Buffer of AMF0 or values) on the published stream. */
+  /**
+   * Sends a data message (a Buffer of AMF0 or values) on the published stream. The
+   * last `@setDataFrame` (metadata) is sent again after a reconnect.
+   */
   sendData(data, timestamp = 0) {
-    return this.session.sendData(data, timestamp, this.streamId);
+    const pub = this._publication;
+    if (!pub) return this.session.sendData(data, timestamp, this.streamId);
+    const payload = Buffer.isBuffer(data) ? data : amf.amf0Encode(data);
+    if (payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME)) pub.metadata = Buffer.from(payload);
+    if (this._reconnect && this.session.closed) return true;
+    return this.session.sendData(payload, timestamp, this.streamId);
+  }
+
+  /** Audio or video of a publication: configurations kept, a reconnect switched at a keyframe. */
+  _sendMedia(type, data, timestamp) {
+    const pub = this._publication;
+    const send = (session, streamId) => (type === TAG_AUDIO ? session.sendAudio(data, timestamp, streamId) : session.sendVideo(data, timestamp, streamId));
+    if (!pub) return send(this.session, this.streamId);
+    const role = pub.configs.take(type, data);
+    if (type === TAG_VIDEO) pub.hasVideo = true;
+    const rec = this._reconnect;
+    if (rec) {
+      if (rec.next && (role === 'keyframe' || (role === 'audio' && !pub.hasVideo))) this._switch(timestamp);
+      else if (this.session.closed) return true;
+    }
+    return send(this.session, this.streamId);
   }
 
   /**
@@ -213,6 +288,12 @@ class RtmpClient extends EventEmitter {
 
   /** Ends the stream (FCUnpublish/deleteStream when publishing) and the connection. */
   async close() {
+    const rec = this._reconnect;
+    this._reconnect = null;
+    if (rec) {
+      rec.cancelled = true;
+      if (rec.next) this._retire(rec.next.session, rec.next.streamId);
+    }
     if (!this.session || this.session.closed) return;
     if (this.streamId) this._send('deleteStream', { cmdObj: null, streamId: this.streamId });
     const closed = new Promise((resolve) => this.session.once('close', resolve));
@@ -220,40 +301,146 @@ class RtmpClient extends EventEmitter {
     await closed;
   }
 
-  async _createStream() {
-    const result = await this._call('createStream', { cmdObj: null });
-    this.streamId = result.info;
-    return this.streamId;
+  /** createStream on `session`; the client's streamId when it is the client's session. */
+  async _createStream(session = this.session) {
+    const result = await this._call('createStream', { cmdObj: null }, session);
+    if (session === this.session) this.streamId = result.info;
+    return result.info;
   }
 
-  _send(cmd, fields, transId = 0) {
-    return this.session.sendCommand({ cmd, transId, ...fields });
+  _send(cmd, fields, transId = 0, session = this.session) {
+    return session.sendCommand({ cmd, transId, ...fields });
   }
 
   /**
-   * Sends a command and resolves its `_result` (rejects on `_error`), by transaction
-   * id; rejects with ERR_RTMP_TIMEOUT if no answer comes within `timeoutMs`.
+   * Sends a command on `session` and resolves its `_result` (rejects on `_error`), by
+   * transaction id; rejects with ERR_RTMP_TIMEOUT if no answer comes within `timeoutMs`.
    */
-  _call(cmd, fields, timeoutMs = this.timeout) {
+  _call(cmd, fields, session = this.session, timeoutMs = this.timeout) {
     const transId = this._nextTransId++;
     const answer = new Promise((resolve, reject) => {
-      this._pending.set(transId, { cmd, resolve, reject });
-      this._send(cmd, fields, transId);
+      this._pending.set(transId, { cmd, resolve, reject, session });
+      this._send(cmd, fields, transId, session);
     });
     return withTimeout(answer, timeoutMs, cmd, () => this._pending.delete(transId));
   }
 
-  /** Resolves the first onStatus matching `pattern` (or of level error); times out as `_call`. */
-  _waitStatus(pattern, what) {
+  /** Resolves the first onStatus on `session` matching `pattern` (or of level error); times out as `_call`. */
+  _waitStatus(pattern, what, session = this.session) {
     let waiter;
     const status = new Promise((resolve, reject) => {
-      waiter = { pattern, resolve, reject };
+      waiter = { pattern, resolve, reject, session };
       this._statusWaiters.add(waiter);
     });
     return withTimeout(status, this.timeout, what, () => this._statusWaiters.delete(waiter));
   }
 
-  _onCommand(msg) {
+  /**
+   * A reconnect request (Enhanced RTMP v2, "Reconnect Request") on the connection of
+   * a publication: connect to its tcUrl (resolved against the current one), publish
+   * the same name there, then switch at the next keyframe (`_sendMedia`). Other
+   * clients (players, a connection without a publication) only see the 'status'.
+   */
+  _onReconnectRequest(session, info) {
+    if (session !== this.session || !this._publication || this._reconnect) return;
+    let tcUrl;
+    let url;
+    try {
+      tcUrl = resolveReconnectUrl(info.tcUrl, this.url.tcUrl);
+      // The tcUrl names the server and the application; the stream name stays.
+      url = { ...parseRtmpUrl(`${tcUrl}/-`), stream: this.url.stream };
+    } catch (err) {
+      this._reconnectFailed(null, err);
+      return;
+    }
+    const rec = { tcUrl, next: null, cancelled: false, session: null, serverCaps: null };
+    this._reconnect = rec;
+    const { name, type } = this._publication;
+    this._open(url, (s) => {
+      rec.session = s;
+    })
+      .then(({ session: next, result }) => {
+        rec.serverCaps = readConnectCaps(result.cmdObj || {});
+        return this._publishOn(next, name, type);
+      })
+      .then(({ streamId }) => {
+        if (rec.cancelled) this._retire(rec.session, streamId);
+        else rec.next = { session: rec.session, streamId, url };
+      })
+      .catch((err) => {
+        if (rec.session) this._retire(rec.session, 0);
+        if (!rec.cancelled) this._reconnectFailed(rec, err);
+      });
+  }
+
+  /** Moves the publication to the reconnect's new session: metadata, configurations, then the frame at `timestamp`. */
+  _switch(timestamp) {
+    const rec = this._reconnect;
+    const { session, streamId, url } = rec.next;
+    const pub = this._publication;
+    this._reconnect = null;
+    this._retire(this.session, this.streamId);
+    this.session = session;
+    this.sock = session.sock;
+    this.streamId = streamId;
+    this.url = url;
+    this.serverCaps = rec.serverCaps;
+    if (pub.metadata) session.sendData(pub.metadata, 0, streamId);
+    for (const c of pub.configs.configs()) {
+      if (c.type === TAG_AUDIO) session.sendAudio(c.data, timestamp, streamId);
+      else session.sendVideo(c.data, timestamp, streamId);
+    }
+    this.emit('reconnect', { tcUrl: rec.tcUrl });
+  }
+
+  /** Ends a session the client no longer uses (deleteStream, then the connection). */
+  _retire(session, streamId) {
+    this._retired.add(session);
+    if (session.closed) return;
+    if (streamId) this._send('deleteStream', { cmdObj: null, streamId }, 0, session);
+    session.end();
+  }
+
+  /** A reconnect failed: the app gets an error (ERR_RTMP_RECONNECT); if the old server has gone too, 'close'. */
+  _reconnectFailed(rec, cause) {
+    if (rec) this._reconnect = null;
+    const err = Object.assign(rtmpError('ERR_RTMP_RECONNECT', `reconnect request not followed: ${cause.message}`), { cause });
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.session.closed) this._onClose();
+  }
+
+  /** An error on one of the client's sessions. */
+  _onSessionError(session, err) {
+    if (this._retired.has(session)) return;
+    if (session === this.session && !this._reconnect) this._fail(err);
+    else this._failSession(session, err);
+  }
+
+  /** One of the client's sessions closed: the client's, unless a reconnect replaces it. */
+  _onSessionClose(session) {
+    if (this._retired.has(session)) return;
+    if (session === this.session && !this._reconnect) {
+      this._onClose();
+      return;
+    }
+    this._failSession(session, rtmpError('ERR_RTMP_CLOSED', 'the connection closed'));
+  }
+
+  /** Rejects what waits for an answer on `session` only. */
+  _failSession(session, err) {
+    for (const [id, p] of this._pending) {
+      if (p.session !== session) continue;
+      this._pending.delete(id);
+      p.reject(err);
+    }
+    for (const w of this._statusWaiters) {
+      if (w.session !== session) continue;
+      this._statusWaiters.delete(w);
+      w.reject(err);
+    }
+  }
+
+  _onCommand(msg, session) {
     if ((msg.cmd === '_result' || msg.cmd === '_error') && this._pending.has(msg.transId)) {
       const p = this._pending.get(msg.transId);
       this._pending.delete(msg.transId);
@@ -265,13 +452,19 @@ class RtmpClient extends EventEmitter {
       return;
     }
     if (msg.cmd === 'onStatus' && msg.info && typeof msg.info.code === 'string') {
-      this.emit('status', msg.info);
       for (const w of this._statusWaiters) {
+        if (w.session !== session) continue;
         if (w.pattern.test(msg.info.code) || msg.info.level === 'error') {
           this._statusWaiters.delete(w);
           w.resolve(msg.info);
         }
       }
+    }
+    // What a reconnect's new session or a retired one says is not the app's.
+    if (session !== this.session) return;
+    if (msg.cmd === 'onStatus' && msg.info && typeof msg.info.code === 'string') {
+      this.emit('status', msg.info);
+      if (msg.info.code === RECONNECT_REQUEST) this._onReconnectRequest(session, msg.info);
     }
     this.emit('command', msg);
   }

@@ -7,6 +7,19 @@
 const FOURCC_CAN = { decode: 0x01, encode: 0x02, forward: 0x04 };
 /** CapsExMask: extended capabilities. */
 const CAPS_EX = { reconnect: 0x01, multitrack: 0x02, modEx: 0x04, timestampNanoOffset: 0x08 };
+/** The video FourCCs the package carries (relay, client, files): it forwards any codec's bytes. */
+const VIDEO_FOURCCS = Object.freeze(['avc1', 'hvc1', 'av01', 'vp09', 'vp08', 'vvc1']);
+/** The audio FourCCs the package carries. */
+const AUDIO_FOURCCS = Object.freeze(['mp4a', 'Opus', 'fLaC', 'ac-3', 'ec-3', '.mp3']);
+/** What the package does with a stream beyond codecs: reconnect, multitrack, ModEx. */
+const PACKAGE_CAPS_EX = CAPS_EX.reconnect | CAPS_EX.multitrack | CAPS_EX.modEx;
+
+/** An Array AMF0 encodes as a strict array (as the spec types fourCcList). */
+function strictArray(list) {
+  const out = [...list];
+  Object.defineProperty(out, 'sarray', { value: true });
+  return out;
+}
 
 /**
  * Reads the Enhanced RTMP properties of a connect command object.
@@ -31,16 +44,54 @@ function readConnectCaps(cmdObj = {}) {
  * @param {{ video?: string[], audio?: string[], can?: number, capsEx?: number }} [server]
  */
 function connectResultProperties(caps, server = {}) {
-  const video = server.video ?? ['avc1', 'hvc1', 'av01', 'vp09', 'vp08', 'vvc1'];
-  const audio = server.audio ?? ['mp4a', 'Opus', 'fLaC', 'ac-3', 'ec-3', '.mp3'];
+  const video = server.video ?? VIDEO_FOURCCS;
+  const audio = server.audio ?? AUDIO_FOURCCS;
   const can = server.can ?? FOURCC_CAN.forward;
   const wanted = (fourCc, map) => caps.fourCcList.includes('*') || caps.fourCcList.includes(fourCc) || fourCc in map || '*' in map;
   const pick = (list, map) => Object.fromEntries(list.filter((f) => wanted(f, map)).map((f) => [f, can]));
   const videoFourCcInfoMap = pick(video, caps.videoFourCcInfoMap);
   const audioFourCcInfoMap = pick(audio, caps.audioFourCcInfoMap);
-  const fourCcList = Object.keys(videoFourCcInfoMap);
-  Object.defineProperty(fourCcList, 'sarray', { value: true });
-  return { fourCcList, videoFourCcInfoMap, audioFourCcInfoMap, capsEx: (server.capsEx ?? CAPS_EX.reconnect | CAPS_EX.multitrack | CAPS_EX.modEx) & (caps.capsEx || ~0) };
+  const fourCcList = strictArray(Object.keys(videoFourCcInfoMap));
+  return { fourCcList, videoFourCcInfoMap, audioFourCcInfoMap, capsEx: (server.capsEx ?? PACKAGE_CAPS_EX) & (caps.capsEx || ~0) };
+}
+
+/**
+ * The Enhanced RTMP properties a client adds to its connect command object
+ * (enhanced-rtmp-v2, "Enhancing NetConnection connect Command"). `true` announces what
+ * the package carries: every FourCC of VIDEO_FOURCCS and AUDIO_FOURCCS with `can`
+ * (default FOURCC_CAN.forward: the client passes the bytes of any codec through), and
+ * capsEx Reconnect | Multitrack | ModEx. An object replaces any of the four properties.
+ * @param {true | { fourCcList?: string[], videoFourCcInfoMap?: Record<string, number>, audioFourCcInfoMap?: Record<string, number>, capsEx?: number, can?: number }} options
+ */
+function connectProperties(options) {
+  const o = options === true ? {} : options;
+  if (!o || typeof o !== 'object') throw Object.assign(new TypeError('the enhanced option is true or an object'), { code: 'ERR_INVALID_ARG_TYPE' });
+  const can = o.can ?? FOURCC_CAN.forward;
+  const all = (list) => Object.fromEntries(list.map((f) => [f, can]));
+  const videoFourCcInfoMap = o.videoFourCcInfoMap ?? all(VIDEO_FOURCCS);
+  const audioFourCcInfoMap = o.audioFourCcInfoMap ?? all(AUDIO_FOURCCS);
+  return {
+    fourCcList: strictArray(o.fourCcList ?? Object.keys(videoFourCcInfoMap)),
+    videoFourCcInfoMap,
+    audioFourCcInfoMap,
+    capsEx: o.capsEx ?? PACKAGE_CAPS_EX,
+  };
+}
+
+/**
+ * The tcUrl a reconnect request points to, as the client resolves it: the request's
+ * `tcUrl` (absolute, or relative to the current connection's: `//host/app`, `/app`),
+ * else the current one (enhanced-rtmp-v2, "Reconnect Request").
+ * @param {string | undefined} requested
+ * @param {string} current
+ */
+function resolveReconnectUrl(requested, current) {
+  if (requested === undefined || requested === null || requested === '') return current;
+  try {
+    return new URL(String(requested), current).href.replace(/\/$/, '');
+  } catch {
+    throw Object.assign(new TypeError(`reconnect tcUrl ${requested} does not resolve against ${current}`), { code: 'ERR_INVALID_URL' });
+  }
 }
 
 /**
@@ -53,4 +104,7 @@ function reconnectRequest({ tcUrl, description = 'The server asks the client to 
   return { cmd: 'onStatus', transId: 0, cmdObj: null, info };
 }
 
-module.exports = { readConnectCaps, connectResultProperties, reconnectRequest, FOURCC_CAN, CAPS_EX };
+module.exports = {
+  readConnectCaps, connectResultProperties, connectProperties, reconnectRequest, resolveReconnectUrl,
+  FOURCC_CAN, CAPS_EX, VIDEO_FOURCCS, AUDIO_FOURCCS,
+};

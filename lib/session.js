@@ -10,6 +10,7 @@ const { ChunkObject } = require('./chunk.js');
 const { TYPE_TEXT, decodeMessage } = require('./message.js');
 const { fromNative } = require('./errors.js');
 const amf = require('./amf.js');
+const { readConnectCaps, connectResultProperties, reconnectRequest } = require('./enhanced.js');
 const nativeBinding = require('../binding.js');
 const makeLog = require('./log.js');
 const { makeQueue } = require('./queue.js');
@@ -214,6 +215,60 @@ class Session extends EventEmitter {
       { cmd: 'onStatus', transId: 0, cmdObj: null, info: { level: 'status', ...info } },
       { msgStreamId, csid: DATA_CSID },
     );
+  }
+
+  /**
+   * Answers a client's `connect` as a server does: Window Acknowledgement Size, Set
+   * Peer Bandwidth (dynamic) and Set Chunk Size (RTMP 1.0 §7.2.1.1), then the
+   * `_result` with NetConnection.Connect.Success on the command's transaction id. When
+   * the client announced Enhanced RTMP caps (fourCcList, videoFourCcInfoMap,
+   * audioFourCcInfoMap, capsEx), the command object answers them with the server's
+   * (enhanced.connectResultProperties: by default every codec the package forwards,
+   * and capsEx Reconnect | Multitrack | ModEx, limited to what the client announced);
+   * `enhanced: false` leaves them out. Returns the client's caps, also kept as
+   * `session.clientCaps`.
+   * @param {{ transId: number, cmdObj?: Record<string, unknown> | null }} cmd - the connect command (chunk.msg)
+   * @param {{ windowSize?: number, peerBandwidth?: number, chunkSize?: number, properties?: Record<string, unknown>, info?: Record<string, unknown>, enhanced?: false | { video?: string[], audio?: string[], can?: number, capsEx?: number } }} [options]
+   *   `properties` and `info` are merged into the `_result`'s command object and info object
+   */
+  acceptConnect(cmd, options = {}) {
+    const { windowSize = 2500000, peerBandwidth = 2500000, chunkSize = 60000, properties, info, enhanced = {} } = options;
+    const cmdObj = (cmd && cmd.cmdObj) || {};
+    const caps = readConnectCaps(cmdObj);
+    this.clientCaps = caps;
+    this._sendControl((n) => n.sendWindowAckSize(windowSize));
+    this._send((n) => n.sendSetPeerBandwidth(peerBandwidth, 2));
+    this._sendControl((n) => n.sendSetChunkSize(chunkSize));
+    this.sendCommand({
+      cmd: '_result',
+      transId: cmd.transId,
+      cmdObj: {
+        fmsVer: 'FMS/3,0,1,123',
+        capabilities: 31,
+        ...(caps.enhanced && enhanced !== false ? connectResultProperties(caps, enhanced) : {}),
+        ...properties,
+      },
+      info: {
+        level: 'status',
+        code: 'NetConnection.Connect.Success',
+        description: 'Connection succeeded.',
+        objectEncoding: cmdObj.objectEncoding || 0,
+        ...info,
+      },
+    });
+    return caps;
+  }
+
+  /**
+   * Asks the client to reconnect (Enhanced RTMP v2, Reconnect Request): `onStatus`
+   * NetConnection.Connect.ReconnectRequest on the connection (message stream 0), with
+   * `tcUrl` — absolute, or relative to the client's current tcUrl (`//host/app`,
+   * `/app`), which the client resolves; without it the client reconnects to the same
+   * server. The server should go on taking the client's messages until it disconnects.
+   * @param {{ tcUrl?: string, description?: string }} [options]
+   */
+  requestReconnect(options = {}) {
+    return this.sendCommand(reconnectRequest(options));
   }
 
   /** User control StreamBegin (§7.1.7) for a message stream. */

@@ -14,7 +14,9 @@ import {
   parseRtmpUrl,
   readFlv,
   FlvWriter,
+  enhanced,
   type AmfDictionary,
+  type ConnectCaps,
   type ChunkObject,
   type Command,
   type RtmpError,
@@ -142,3 +144,25 @@ async function recording(live: LiveStream): Promise<void> {
   void [queuedBytes, dropped.audio, done.path, rec.closed, rec.stream.name];
 }
 void recording;
+
+// Enhanced RTMP: negotiation and reconnect requests on both sides.
+async function enhancedRtmp(): Promise<void> {
+  rtmpServer().createServer((session: Session) => {
+    session.msg.loop(null, {
+      amf0cmd(chunk) {
+        const msg: Command = chunk.chunk.msg;
+        if (msg.cmd !== 'connect') return;
+        const caps: ConnectCaps = session.acceptConnect(msg, { chunkSize: 4096, enhanced: { capsEx: enhanced.CAPS_EX.reconnect } });
+        if (caps.capsEx & enhanced.CAPS_EX.reconnect) session.requestReconnect({ tcUrl: '/other', description: 'moving' });
+        void session.clientCaps?.fourCcList;
+      },
+    });
+  });
+  const c = new RtmpClient({ enhanced: { videoFourCcInfoMap: { hvc1: enhanced.FOURCC_CAN.forward }, capsEx: 1 } });
+  await c.connect('rtmp://127.0.0.1/live/key');
+  const forwards: number | undefined = c.serverCaps?.videoFourCcInfoMap.hvc1;
+  c.on('reconnect', ({ tcUrl }) => void [tcUrl.length, forwards]);
+  const url: string = enhanced.resolveReconnectUrl('//edge/live', 'rtmp://origin/live');
+  void [url, enhanced.connectProperties(true).capsEx, enhanced.VIDEO_FOURCCS[0], new RtmpClient({ enhanced: true })];
+}
+void enhancedRtmp;

@@ -2,7 +2,10 @@
 
 use napi_derive::napi;
 
-use crate::proto::media::{audio_header, classify_bytes, video_header, TagHeader};
+use crate::proto::media::{
+    audio_header, classify_bytes, video_header, ConfigCache, MediaRole, TagHeader,
+};
+use crate::proto::message::type_id;
 
 /// A decoded audio or video tag header; absent fields do not apply to the form.
 #[napi(object)]
@@ -110,6 +113,76 @@ pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
     header.role = class.role.name().to_owned();
     header.config = class.config.map(|k| k.name().to_owned());
     header
+}
+
+/// A configuration message kept by [`MediaConfigs`].
+#[napi(object)]
+pub struct MediaConfig {
+    /// 8 audio, 9 video.
+    pub r#type: u32,
+    pub data: napi::bindgen_prelude::Buffer,
+}
+
+/// The decoder configurations a publisher has sent (every kind and track, Enhanced
+/// RTMP v2), kept by the relay's own [`ConfigCache`] and recognised by the crate's one
+/// classifier ([`classify`]): what `RtmpClient` sends again, before a keyframe, when it
+/// republishes to another server (Enhanced RTMP v2, Reconnect Request).
+#[napi]
+#[derive(Default)]
+pub struct MediaConfigs {
+    cache: ConfigCache<(u8, Vec<u8>)>,
+}
+
+#[napi]
+impl MediaConfigs {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Classifies an audio (8) or video (9) message and keeps it when it is a
+    /// configuration (a SequenceEnd removes its tracks' configurations). Returns its
+    /// role: "config", "keyframe", "frame" or "audio" (as `chunk.msg.role`).
+    #[napi(catch_unwind)]
+    pub fn take(&mut self, type_id: u32, data: &[u8]) -> napi::Result<String> {
+        let message_type = match type_id {
+            8 => type_id::AUDIO,
+            9 => type_id::VIDEO,
+            _ => {
+                return Err(super::invalid_arg(format!(
+                    "message type {type_id} is not audio (8) or video (9)"
+                )))
+            }
+        };
+        let class = classify_bytes(message_type, data);
+        if class.role == MediaRole::Config {
+            self.cache.update(
+                message_type,
+                &class,
+                data.len(),
+                (message_type, data.to_vec()),
+            );
+        }
+        Ok(class.role.name().to_owned())
+    }
+
+    /// The configurations kept, in the order a player needs them: video, then audio.
+    #[napi(catch_unwind)]
+    pub fn configs(&self) -> Vec<MediaConfig> {
+        self.cache
+            .in_join_order()
+            .map(|(t, data)| MediaConfig {
+                r#type: u32::from(*t),
+                data: data.clone().into(),
+            })
+            .collect()
+    }
+
+    /// Forgets every configuration (a new publication).
+    #[napi(catch_unwind)]
+    pub fn clear(&mut self) {
+        self.cache.clear();
+    }
 }
 
 /// One sub-message of an aggregate to build.
