@@ -67,6 +67,7 @@ const { LiveStream } = require('./lib/stream.js');
 const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
 const enhanced = require('./lib/enhanced.js');
+const { HlsOutput, hlsHandler } = require('./lib/hls.js');
 
 module.exports = {
   log,
@@ -85,4 +86,6 @@ module.exports = {
   readFlv,
   FlvWriter,
   enhanced,
+  HlsOutput,
+  hlsHandler,
 };

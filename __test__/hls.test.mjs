@@ -1,0 +1,60 @@
+// HLS output (stream.hls): FFmpeg publishes over RTMP into a LiveStream whose HLS
+// output is served by hlsHandler on node:http; players read the playlist over HTTP.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ffmpegPath, makeFlv, makeEnhancedFlv, modernFfmpegPath, modernFfmpegSkip, probeStreams, publish } from './helpers/ffmpeg.mjs';
+import { startHlsOrigin } from './helpers/hls-origin.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, 'fixtures');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let origin;
+let avcFixture;
+
+before(async () => {
+  avcFixture = await makeFlv(path.join(fixtures, 'hls-avc.flv'), { seconds: 6, fps: 25, gop: 25 });
+  origin = await startHlsOrigin();
+});
+
+after(async () => {
+  await origin.close();
+});
+
+const base = () => `http://127.0.0.1:${origin.httpPort}/live`;
+
+/** Publishes `flv` in real time to `name`; resolves with FFmpeg's exit. */
+function publishLive(name, flv, binary) {
+  return publish(`rtmp://127.0.0.1:${origin.rtmpPort}/live/${name}`, flv, { realtime: true, timeoutMs: 60_000, binary });
+}
+
+/** Waits until the playlist of `name` answers 200; returns its text. */
+async function firstPlaylist(name, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await fetch(`${base()}/${name}/index.m3u8`).catch(() => null);
+    if (r && r.status === 200) return r.text();
+    if (Date.now() > deadline) throw new Error(`no playlist for ${name} (last status ${r && r.status})`);
+    await sleep(100);
+  }
+}
+
+test('FFmpeg plays the HLS of an H.264/AAC publication: both codecs, decoded cleanly', async () => {
+  const publishing = publishLive('avc', avcFixture);
+  const text = await firstPlaylist('avc');
+  assert.match(text, /^#EXTM3U\n/);
+  assert.match(text, /#EXT-X-MAP:URI="[0-9a-f]{12}_init\.mp4"/);
+  const probe = await probeStreams(`${base()}/avc/index.m3u8`, { binary: ffmpegPath(), timeoutMs: 60_000 });
+  const done = await publishing;
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(probe.code, 0, probe.stderr);
+  assert.ok(probe.streams.includes('Video: h264 320x240'), probe.streams.join('\n'));
+  assert.ok(probe.streams.includes('Audio: aac 44100 Hz stereo'), probe.streams.join('\n'));
+  assert.equal(probe.errors, '', probe.stderr);
+  const frames = /frame=\s*(\d+)/g;
+  const counted = [...probe.stderr.matchAll(frames)].map((m) => Number(m[1])).pop();
+  assert.ok(counted >= 50, `decoded ${counted} frames`);
+});
