@@ -58,3 +58,24 @@ test('FFmpeg plays the HLS of an H.264/AAC publication: both codecs, decoded cle
   const counted = [...probe.stderr.matchAll(frames)].map((m) => Number(m[1])).pop();
   assert.ok(counted >= 50, `decoded ${counted} frames`);
 });
+
+for (const [video, audio, want] of [
+  ['hevc', 'opus', ['Video: hevc 320x240', 'Audio: opus 48000 Hz stereo']],
+  ['av1', 'aac', ['Video: av1 320x240', 'Audio: aac 48000 Hz stereo']],
+]) {
+  test(`FFmpeg 8+ plays the HLS of an Enhanced RTMP ${video}/${audio} publication, decoded cleanly`, { skip: modernFfmpegSkip() }, async () => {
+    const ff = modernFfmpegPath();
+    const flv = await makeEnhancedFlv(path.join(fixtures, `hls-${video}-${audio}.flv`), { video: [video], audio: [audio], seconds: 6 });
+    const name = `${video}${audio}`;
+    const publishing = publishLive(name, flv, ff);
+    const text = await firstPlaylist(name);
+    assert.match(text, /#EXT-X-PART:DURATION=0\.\d+,URI="[0-9a-f]{12}_\d+_0\.m4s",INDEPENDENT=YES/);
+    const probe = await probeStreams(`${base()}/${name}/index.m3u8`, { binary: ff, timeoutMs: 60_000 });
+    const done = await publishing;
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(probe.streams.slice(0, 2), want, probe.stderr);
+    assert.equal(probe.errors, '', probe.stderr);
+    assert.equal(origin.streams.get(name).hls().stats().skipped, undefined, 'no track left out');
+  });
+}

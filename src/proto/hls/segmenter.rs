@@ -312,17 +312,17 @@ impl Segmenter {
             return false;
         }
         let Some(fourcc) = codec_of(&header, video) else {
-            if class.config == Some(ConfigKind::SequenceStart) || self.skipped.is_none() {
-                let name = header.fourcc.map_or_else(
-                    || {
-                        format!(
-                            "{} codec id {:?}",
-                            if video { "video" } else { "audio" },
-                            header.codec_id.or(header.sound_format)
-                        )
-                    },
-                    |f| String::from_utf8_lossy(&f).into_owned(),
-                );
+            // A codec HLS does not carry is named once; a message with no codec at
+            // all (an Enhanced RTMP command frame) is not media.
+            let name = match (header.fourcc, header.codec_id.or(header.sound_format)) {
+                (Some(f), _) => Some(String::from_utf8_lossy(&f).into_owned()),
+                (None, Some(id)) => {
+                    let kind = if video { "video" } else { "audio" };
+                    Some(format!("{kind} codec id {id}"))
+                }
+                (None, None) => None,
+            };
+            if let Some(name) = name.filter(|_| self.skipped.is_none()) {
                 self.skipped = Some(HlsError::UnsupportedCodec(name));
             }
             return false;
