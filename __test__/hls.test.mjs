@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ffmpegPath, makeFlv, makeEnhancedFlv, modernFfmpegPath, modernFfmpegSkip, probeStreams, publish } from './helpers/ffmpeg.mjs';
 import { startHlsOrigin } from './helpers/hls-origin.mjs';
+import { browserSkip, playWithHlsJs } from './helpers/hls-player.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
@@ -79,3 +80,26 @@ for (const [video, audio, want] of [
     assert.equal(origin.streams.get(name).hls().stats().skipped, undefined, 'no track left out');
   });
 }
+
+test('hls.js in Chromium, on another origin, plays in low-latency mode within 3 s of the live edge', { skip: browserSkip() }, async () => {
+  const flv = await makeFlv(path.join(fixtures, 'hls-avc-20s.flv'), { seconds: 20, fps: 25, gop: 25 });
+  const publishing = publishLive('browser', flv);
+  await firstPlaylist('browser');
+  const before = new Map(origin.requests);
+  const report = await playWithHlsJs(`${base()}/browser/index.m3u8`, { seconds: 10 });
+  await publishing;
+  assert.ok(report.mse, 'Chromium plays H.264/AAC in MSE');
+  assert.equal(report.fatal, null, report.errors.join('\n'));
+  const playing = report.samples.filter((s) => s.currentTime > 0);
+  assert.ok(playing.length >= 12, `played for ${playing.length / 4} s`);
+  const last = playing.slice(-8);
+  const latency = Math.max(...last.map((s) => s.pdtLatency));
+  assert.ok(latency > 0 && latency <= 3, `latency behind the live edge (wall clock − PROGRAM-DATE-TIME): ${latency} s`);
+  assert.ok(last.every((s) => s.latency <= 3), `hls.latency: ${last.map((s) => s.latency).join(', ')}`);
+  assert.ok(last.at(-1).decoded > last[0].decoded, 'frames keep being decoded');
+  // It used LL-HLS: blocking playlist reloads and parts.
+  const asked = [...origin.requests.keys()].filter((u) => u.startsWith('/live/browser/') && !before.has(u));
+  assert.ok(asked.some((u) => /_HLS_msn=\d+&_HLS_part=\d+/.test(u)), asked.join('\n'));
+  assert.ok(asked.some((u) => /_\d+_\d+\.m4s$/.test(u)), 'parts fetched');
+  console.log(`hls.js latency ${latency.toFixed(2)} s (PDT), hls.latency ${last.at(-1).latency.toFixed(2)} s`);
+});
