@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ffmpegPath, makeFlv, makeEnhancedFlv, modernFfmpegPath, modernFfmpegSkip, probeStreams, publish } from './helpers/ffmpeg.mjs';
 import { startHlsOrigin } from './helpers/hls-origin.mjs';
 import { browserSkip, playWithHlsJs } from './helpers/hls-player.mjs';
+import { nginxSkip, pullPlayer, startNginxCache } from './helpers/hls-cache.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
@@ -102,4 +103,35 @@ test('hls.js in Chromium, on another origin, plays in low-latency mode within 3 
   assert.ok(asked.some((u) => /_HLS_msn=\d+&_HLS_part=\d+/.test(u)), asked.join('\n'));
   assert.ok(asked.some((u) => /_\d+_\d+\.m4s$/.test(u)), 'parts fetched');
   console.log(`hls.js latency ${latency.toFixed(2)} s (PDT), hls.latency ${last.at(-1).latency.toFixed(2)} s`);
+});
+
+test('behind an nginx proxy_cache that follows only the origin headers, 8 players cost the origin one request per segment and part', { skip: nginxSkip() }, async () => {
+  const flv = await makeFlv(path.join(fixtures, 'hls-avc-20s.flv'), { seconds: 20, fps: 25, gop: 25 });
+  const publishing = publishLive('cached', flv);
+  await firstPlaylist('cached');
+  const cache = await startNginxCache(origin.httpPort);
+  try {
+    const url = `http://127.0.0.1:${cache.port}/live/cached/index.m3u8`;
+    // Eight LL-HLS players (blocking reloads, parts), then a plain one (segments).
+    const players = await Promise.all(Array.from({ length: 8 }, () => pullPlayer(url, { seconds: 8 })));
+    const plain = [await pullPlayer(url, { seconds: 3, lowLatency: false }), await pullPlayer(url, { seconds: 3, lowLatency: false })];
+    for (const p of [...players, ...plain]) assert.deepEqual(p.errors, []);
+    assert.ok(plain[1].hits > 0, 'the second plain player is served from the cache');
+    const media = [...origin.requests].filter(([u]) => u.startsWith('/live/cached/') && /\.(m4s|mp4)$/.test(u));
+    const parts = media.filter(([u]) => /_\d+_\d+\.m4s$/.test(u));
+    const segments = media.filter(([u]) => /_\d+\.m4s$/.test(u) && !/_\d+_\d+\.m4s$/.test(u));
+    assert.ok(parts.length >= 20 && segments.length >= 3, `parts ${parts.length}, segments ${segments.length}`);
+    assert.deepEqual(media.filter(([, n]) => n !== 1), [], 'each init segment, segment and part reached the origin once');
+    const blocking = [...origin.requests].filter(([u]) => u.startsWith('/live/cached/index.m3u8?'));
+    assert.deepEqual(blocking.filter(([, n]) => n !== 1), [], 'each blocking playlist URL reached the origin once');
+    const clientRequests = [...players, ...plain].reduce((n, p) => n + p.requests, 0);
+    const originRequests = [...origin.requests].filter(([u]) => u.startsWith('/live/cached/')).reduce((n, [, c]) => n + c, 0);
+    const hitRatio = 1 - originRequests / clientRequests;
+    // Eight players asking for the same URLs: at best 7 in 8 answered by the cache.
+    assert.ok(hitRatio > 0.8, `origin served ${originRequests} of ${clientRequests} requests`);
+    console.log(`8 players: ${clientRequests} requests, ${originRequests} at the origin (hit ratio ${(hitRatio * 100).toFixed(1)} %)`);
+  } finally {
+    cache.close();
+    await publishing;
+  }
 });
