@@ -135,3 +135,67 @@ test('behind an nginx proxy_cache that follows only the origin headers, 8 player
     await publishing;
   }
 });
+
+test('HTTP: cache headers, content types, CORS and preflight, blocking-request errors, unknown names', async () => {
+  const publishing = publishLive('http', avcFixture);
+  try {
+    const text = await firstPlaylist('http');
+    const url = `${base()}/http/index.m3u8`;
+    const r = await fetch(url, { headers: { Origin: 'http://elsewhere.example' } });
+    assert.equal(r.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    assert.equal(r.headers.get('cache-control'), 'public, max-age=1');
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+    await r.text();
+    const prefix = /URI="([0-9a-f]{12})_init\.mp4"/.exec(text)[1];
+    for (const file of [`${prefix}_init.mp4`, `${prefix}_0.m4s`, `${prefix}_0_0.m4s`]) {
+      const m = await fetch(`${base()}/http/${file}`);
+      assert.equal(m.status, 200, file);
+      assert.equal(m.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(m.headers.get('content-type'), 'video/mp4');
+      const body = Buffer.from(await m.arrayBuffer());
+      assert.equal(Number(m.headers.get('content-length')), body.length);
+      assert.equal(body.subarray(4, 8).toString(), file.endsWith('.mp4') ? 'ftyp' : 'moof', file);
+    }
+    const pre = await fetch(url, { method: 'OPTIONS', headers: { Origin: 'http://x.example', 'Access-Control-Request-Method': 'GET' } });
+    assert.equal(pre.status, 204);
+    assert.match(pre.headers.get('access-control-allow-methods'), /GET/);
+    assert.equal((await fetch(`${url}?_HLS_part=1`)).status, 400, '_HLS_part without _HLS_msn');
+    assert.equal((await fetch(`${url}?_HLS_msn=x`)).status, 400);
+    assert.equal((await fetch(`${url}?_HLS_msn=999`)).status, 400, 'far past the live edge');
+    // The next segment: held until it exists, then answered, cacheable.
+    const open = origin.streams.get('http').hls().stats().openMsn;
+    const t0 = Date.now();
+    const held = await fetch(`${url}?_HLS_msn=${open + 1}`);
+    assert.equal(held.status, 200);
+    assert.ok(Date.now() - t0 >= 100, `held ${Date.now() - t0} ms`);
+    assert.match(held.headers.get('cache-control'), /^public, max-age=\d+$/);
+    assert.match(await held.text(), new RegExp(`${prefix}_${open}\\.m4s\\n`), 'the segment asked for is in it');
+    assert.equal((await fetch(`${base()}/http/${prefix}_0_99.m4s`)).status, 404);
+    assert.equal((await fetch(`${base()}/http/000000000000_0.m4s`)).status, 404, 'another publication');
+    assert.equal((await fetch(`${base()}/nosuch/index.m3u8`)).status, 404);
+    assert.equal((await fetch(url, { method: 'POST' })).status, 405);
+  } finally {
+    await publishing;
+  }
+  // Ended: the playlist says so.
+  assert.match(await (await fetch(`${base()}/http/index.m3u8`)).text(), /#EXT-X-ENDLIST\n$/);
+});
+
+test('a short blockTimeoutMs answers a request for a part that is not cut in time with 503', async () => {
+  const { LiveStream } = (await import('node:module')).createRequire(import.meta.url)('../index.js');
+  const stream = new LiveStream('idle');
+  const hls = stream.hls({ blockTimeoutMs: 50 });
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => hls.handle(req, res));
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/index.m3u8`;
+    assert.equal((await fetch(`${url}?_HLS_msn=0&_HLS_part=0`)).status, 503);
+    assert.equal((await fetch(url)).status, 404, 'nothing published');
+    assert.throws(() => new LiveStream('x').hls({ partTargetMs: 5 }), { code: 'ERR_INVALID_ARG_VALUE' });
+  } finally {
+    hls.close();
+    server.close();
+  }
+});
