@@ -12,10 +12,12 @@ const { rtmpServer, LiveStream, hlsHandler } = require('../../index.js');
 
 /**
  * @param {object} [hlsOptions] - options of every stream's `stream.hls()`
+ * @param {{ hls?: boolean }} [options] - `hls: false`: streams get no HLS output when
+ *   published (a baseline for benchmarks)
  * @returns {Promise<{ rtmpPort: number, httpPort: number, streams: Map<string, any>,
  *   requests: Map<string, number>, close: () => Promise<void> }>}
  */
-export async function startHlsOrigin(hlsOptions = {}) {
+export async function startHlsOrigin(hlsOptions = {}, { hls: withHls = true } = {}) {
   const streams = new Map();
   const requests = new Map();
   const rtmp = rtmpServer().createServer((session) => {
@@ -44,7 +46,7 @@ export async function startHlsOrigin(hlsOptions = {}) {
           let stream = streams.get(msg.name);
           if (!stream) {
             streams.set(msg.name, (stream = new LiveStream(msg.name)));
-            stream.hls(hlsOptions);
+            if (withHls) stream.hls(hlsOptions);
           }
           stream.setPublisher(session, msgStreamId);
           published.set(msgStreamId, stream);
@@ -80,7 +82,7 @@ export async function startHlsOrigin(hlsOptions = {}) {
     streams,
     requests,
     async close() {
-      for (const s of streams.values()) s.hls().close();
+      if (withHls) for (const s of streams.values()) s.hls().close();
       http.closeAllConnections();
       await Promise.all([new Promise((r) => http.close(r)), new Promise((r) => { rtmp.close(); r(); })]);
     },
