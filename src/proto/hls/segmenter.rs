@@ -155,10 +155,18 @@ pub struct Segmenter {
     open: Option<OpenSegment>,
     next_msn: u64,
     fragments: u32,
+    /// Bytes of the samples not yet in a part.
+    pending_bytes: usize,
     ended: bool,
     /// Why a track was left out, if one was.
     pub skipped: Option<HlsError>,
 }
+
+/// A part's samples at most: a part is cut here whatever its duration (a publisher's
+/// timestamps may not advance), so memory stays bounded by bytes too.
+pub const MAX_PART_BYTES: usize = 8 << 20;
+/// A segment ends past this many bytes even without a keyframe.
+pub const MAX_SEGMENT_BYTES: usize = 64 << 20;
 
 /// Leading bytes enough for a tag header (see `media::classify`).
 const HEAD: usize = 64;
@@ -191,6 +199,7 @@ impl Segmenter {
             open: None,
             next_msn: 0,
             fragments: 0,
+            pending_bytes: 0,
             ended: false,
             skipped: None,
         }
@@ -388,6 +397,7 @@ impl Segmenter {
         self.init = None;
         self.segments.clear();
         self.open = None;
+        self.pending_bytes = 0;
     }
 
     /// Builds the tracks and the init segment for a first frame; false when this frame
@@ -471,6 +481,11 @@ impl Segmenter {
         if index == 0 {
             completed = self.cut(at, keyframe);
         }
+        if self.pending_bytes + data.len() > MAX_PART_BYTES {
+            // Timestamps that do not advance never reach the part target: bytes do.
+            self.finish_part(self.last_ms.max(self.part_start_ms));
+            completed = true;
+        }
         if self.open.is_none() {
             // Only the leading track opens a segment (at a keyframe, by `start`).
             return completed;
@@ -478,6 +493,7 @@ impl Segmenter {
         let track = &mut self.tracks[index];
         let dts = track.to_scale(at);
         let cts = track.to_scale(i64::from(cts_ms)) as i32;
+        self.pending_bytes += data.len();
         track.samples.push(Pending {
             dts,
             cts,
@@ -505,8 +521,10 @@ impl Segmenter {
         if spacing > 0 {
             self.lead_frame_ms = spacing;
         }
+        let segment_bytes: usize = open.parts.iter().map(|p| p.data.len()).sum();
         let ends_segment = (sync && segment_ms >= i64::from(self.config.segment_min_ms))
-            || segment_ms >= i64::from(self.config.segment_max_ms);
+            || segment_ms >= i64::from(self.config.segment_max_ms)
+            || segment_bytes >= MAX_SEGMENT_BYTES;
         if ends_segment {
             self.finish_part(at);
             self.finish_segment();
@@ -540,6 +558,7 @@ impl Segmenter {
         if self.tracks.iter().all(|t| t.samples.is_empty()) {
             return;
         }
+        self.pending_bytes = 0;
         let mut runs_samples = Vec::with_capacity(self.tracks.len());
         for (i, track) in self.tracks.iter_mut().enumerate() {
             let end_dts = track.to_scale(end);

@@ -260,3 +260,30 @@ fn an_audio_only_publication_is_cut_by_time() {
     );
     assert!(seg.parts.len() >= 4 && seg.parts.iter().all(|p| p.duration_ms <= 200));
 }
+
+#[test]
+fn timestamps_that_never_advance_still_leave_memory_bounded_by_bytes() {
+    let config = HlsConfig {
+        window: 2,
+        ..HlsConfig::default()
+    };
+    let mut s = Segmenter::new("h", config);
+    s.push(
+        type_id::VIDEO,
+        0,
+        &avc(true, 0, 0, super::fmp4::tests::AVCC),
+        T0,
+    );
+    let big = vec![7u8; 256 << 10];
+    s.push(type_id::VIDEO, 0, &avc(true, 1, 0, &big), T0);
+    for _ in 0..600 {
+        s.push(type_id::VIDEO, 0, &avc(false, 1, 0, &big), T0);
+    }
+    let bound = (config.window + 1) * (segmenter::MAX_SEGMENT_BYTES + segmenter::MAX_PART_BYTES);
+    assert!(s.held_bytes() <= bound, "{} > {bound}", s.held_bytes());
+    assert_eq!(s.segments().len(), 2, "segments were cut by size");
+    assert!(s.segments()[0]
+        .parts
+        .iter()
+        .all(|p| p.data.len() <= segmenter::MAX_PART_BYTES + 4096));
+}
