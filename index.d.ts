@@ -124,6 +124,14 @@ export interface MediaHeader {
   multitrackType?: number;
   /** Enhanced RTMP multitrack: the first track's id. */
   trackId?: number;
+  /**
+   * What the message is to a player, as the relay classifies it (legacy and Enhanced
+   * RTMP, ModEx and multitrack unwrapped): a decoder configuration (or its end), a
+   * keyframe, another video frame, an audio frame.
+   */
+  role: 'config' | 'keyframe' | 'frame' | 'audio';
+  /** For a 'config': what it carries. */
+  config?: 'sequenceStart' | 'multichannelConfig' | 'metadata' | 'sequenceEnd';
   /** Multitrack: every track, with where its data starts in `chunk.data` and its size. */
   tracks?: { trackId: number; fourCc: string; offset: number; size: number }[];
   /** Where the codec data starts in `chunk.data`. */
@@ -673,7 +681,7 @@ export declare class RtmpClient extends EventEmitter {
   drain(): Promise<void>;
   /** Ends the stream (deleteStream) and the connection; resolves once closed. */
   close(): Promise<void>;
-  on(event: 'audio' | 'video', listener: (data: Buffer, timestamp: number) => void): this;
+  on(event: 'audio' | 'video', listener: (data: Buffer, timestamp: number, header: MediaHeader) => void): this;
   on(event: 'data', listener: (msg: DataMessage, data: Buffer, timestamp: number) => void): this;
   on(event: 'status', listener: (info: StatusInfo) => void): this;
   on(event: 'command', listener: (cmd: Command) => void): this;

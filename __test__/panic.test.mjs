@@ -6,8 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { once } from 'node:events';
+import * as loopback from './helpers/loopback.mjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,22 +24,8 @@ process.env.NAPI_RS_NATIVE_LIBRARY_PATH = path.join(hooksDir, addon);
 const require = createRequire(import.meta.url);
 const rtmpApi = require('../index.js');
 
-async function startServer(onSession) {
-  const server = rtmpApi.rtmpServer().createServer(onSession);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: server.address().port };
-}
-
-function connectClient(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    sock.on('error', reject);
-    rtmpApi.rtmpSession(sock, true, function () {
-      resolve({ session: this, sock });
-    });
-  });
-}
+const startServer = (onSession, options) => loopback.startServer(rtmpApi, onSession, options);
+const connectClient = (port) => loopback.connectClient(rtmpApi, port);
 
 test('the release addon has no fault injection hook; the test-hooks addon has', () => {
   const { NativeSession } = require('../binding.js');

@@ -46,7 +46,7 @@ function parseRtmpUrl(url) {
 
 /**
  * An RTMP client: connect by URL, then publish or play. Events: 'audio' and 'video'
- * (data, timestamp), 'data' (decoded, data, timestamp), 'status' (onStatus info),
+ * (data, timestamp, header: the tag header with its `role`), 'data' (decoded, data, timestamp), 'status' (onStatus info),
  * 'command', 'error', 'close'.
  */
 class RtmpClient extends EventEmitter {
@@ -105,8 +105,8 @@ class RtmpClient extends EventEmitter {
       amf0cmd: (c) => this._onCommand(c.chunk.msg),
       amf3cmd: (c) => this._onCommand(c.chunk.msg),
     });
-    session.on('audio', (_m, c) => this.emit('audio', c.chunk.data, c.chunk.timestamp));
-    session.on('video', (_m, c) => this.emit('video', c.chunk.data, c.chunk.timestamp));
+    session.on('audio', (header, c) => this.emit('audio', c.chunk.data, c.chunk.timestamp, header));
+    session.on('video', (header, c) => this.emit('video', c.chunk.data, c.chunk.timestamp, header));
     session.on('data', (m, c) => this.emit('data', m, c.chunk.data, c.chunk.timestamp));
     const result = await withTimeout(this._call('connect', {
       cmdObj: { app, type: 'nonprivate', flashVer, tcUrl, fpad: false, capabilities: 15, audioCodecs: 3575, videoCodecs: 252, videoFunction: 1, objectEncoding: 0 },
