@@ -4,6 +4,7 @@
 /// <reference types="node" />
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An AMF value as JS sees it (strict arrays carry a non-enumerable `sarray: true`; a
  * Map is an AMF3 Dictionary, in AMF0 behind the 0x11 switch). */
@@ -983,4 +984,77 @@ export interface LiveStream {
    * Throws a TypeError for a bad path or option.
    */
   record(path: string, options?: { queueLimit?: number }): Recording;
+}
+
+// ---- HLS output: stream.hls(options) ----
+
+/** Options of `stream.hls()`. */
+export interface HlsOptions {
+  /** EXT-X-PART-INF PART-TARGET: parts are at most this long (20-10000 ms, default 200). */
+  partTargetMs?: number;
+  /** A segment ends at the first video keyframe past this (ms, default 1000). */
+  segmentMinMs?: number;
+  /** ... or here without a keyframe (ms, default 10000). */
+  segmentMaxMs?: number;
+  /** Complete segments kept and listed (1-100, default 7). */
+  window?: number;
+  /** Access-Control-Allow-Origin on every answer (default '*'); false: no CORS headers. */
+  cors?: string | false;
+  /** Longest hold of a blocking playlist request or a preload-hinted part before 503 (ms, default 6000). */
+  blockTimeoutMs?: number;
+}
+
+/** `HlsOutput.stats()`. */
+export interface HlsStats {
+  /** The current publication's id, the prefix of every name. */
+  prefix: string;
+  /** Complete segments in the window. */
+  segments: number;
+  /** Media Sequence Number of the segment being cut. */
+  openMsn?: number;
+  /** Bytes of segments and parts held. */
+  heldBytes: number;
+  hasVideo: boolean;
+  /** The publication ended (the playlist has EXT-X-ENDLIST). */
+  ended: boolean;
+  /** Why a track is left out (an unsupported codec, a bad decoder configuration). */
+  skipped?: string;
+}
+
+/**
+ * A LiveStream as Low-Latency HLS (RFC 8216bis): CMAF segments and parts muxed natively,
+ * held in a bounded window, served by `handle`. Made by `stream.hls()`.
+ */
+export declare class HlsOutput {
+  constructor(stream: LiveStream, options?: HlsOptions);
+  readonly stream: LiveStream;
+  readonly cors: string | false;
+  readonly blockTimeoutMs: number;
+  readonly closed: boolean;
+  /**
+   * Answers a request for `index.m3u8` (blocking with `_HLS_msn`/`_HLS_part`) or a name
+   * the playlist gives (`name`, default the last segment of the URL's path), or an
+   * OPTIONS preflight. Settles once the answer is sent.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, name?: string): Promise<void>;
+  stats(): HlsStats;
+  /** Stops following the stream; what is held is still served. */
+  close(): void;
+}
+
+/**
+ * A handler for `/<prefix>/<key>/<file>` (prefix default `/live/`): `resolve(key)`'s
+ * output answers; 404 when there is none. Returns true when the path is under the prefix.
+ */
+export declare function hlsHandler(
+  resolve: (key: string) => HlsOutput | undefined | null,
+  options?: { prefix?: string },
+): (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export interface LiveStream {
+  /**
+   * This stream's HLS output (created on the first call; later calls return it and
+   * ignore their options). It follows every publication, each under a new id.
+   */
+  hls(options?: HlsOptions): HlsOutput;
 }

@@ -68,6 +68,7 @@ const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
 const { createLiveServer, LiveServer, combineHooks } = require('./lib/live-server.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
 const enhanced = require('./lib/enhanced.js');
+const { HlsOutput, hlsHandler } = require('./lib/hls.js');
 
 module.exports = {
   log,
@@ -89,4 +90,6 @@ module.exports = {
   readFlv,
   FlvWriter,
   enhanced,
+  HlsOutput,
+  hlsHandler,
 };

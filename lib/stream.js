@@ -6,6 +6,7 @@
 const { EventEmitter } = require('node:events');
 const { NativeStream } = require('../binding.js');
 const { Recording } = require('./recording.js');
+const { HlsOutput } = require('./hls.js');
 
 /**
  * The stream each session publishes to: the native relay takes one publication per
@@ -156,6 +157,22 @@ class LiveStream extends EventEmitter {
    */
   record(path, options) {
     return new Recording(this, path, options);
+  }
+
+  // ---- HLS output (lib/hls.js) ----
+
+  /**
+   * This stream as Low-Latency HLS: CMAF segments and parts muxed natively from the
+   * default video and audio tracks (H.264, HEVC, AV1, AAC, Opus), held in memory in a
+   * bounded window and served by `output.handle(req, res)`. One output per stream:
+   * later calls return the first (their options are ignored). It follows every
+   * publication of the stream, each under a new random id in its URLs.
+   * @param {ConstructorParameters<typeof HlsOutput>[1]} [options]
+   * @returns {HlsOutput}
+   */
+  hls(options) {
+    if (!this._hls || this._hls.closed) this._hls = new HlsOutput(this, options);
+    return this._hls;
   }
 }
 

@@ -166,3 +166,20 @@ async function enhancedRtmp(): Promise<void> {
   void [url, enhanced.connectProperties(true).capsEx, enhanced.VIDEO_FOURCCS[0], new RtmpClient({ enhanced: true })];
 }
 void enhancedRtmp;
+
+// HLS output (a separate import keeps this block apart from the list above).
+import { hlsHandler, HlsOutput } from '../../index';
+import type { HlsStats } from '../../index';
+import { createServer } from 'node:http';
+
+function hlsOutput(live: LiveStream): void {
+  const output: HlsOutput = live.hls({ partTargetMs: 300, segmentMinMs: 2000, window: 5, cors: false, blockTimeoutMs: 3000 });
+  const handler = hlsHandler((key) => (key === live.name ? output : undefined), { prefix: '/hls/' });
+  createServer((req, res) => {
+    if (!handler(req, res)) void output.handle(req, res, 'index.m3u8').then(() => undefined);
+  });
+  const s: HlsStats = output.stats();
+  void [s.prefix, s.segments, s.openMsn ?? -1, s.heldBytes, s.hasVideo, s.ended, s.skipped ?? '', output.closed];
+  output.close();
+}
+void hlsOutput;

@@ -9,6 +9,7 @@ mod error;
 pub mod flv;
 pub mod fuzzing;
 pub mod handshake;
+pub mod hls;
 mod limits;
 pub mod media;
 pub mod message;

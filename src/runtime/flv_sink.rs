@@ -145,6 +145,12 @@ impl FlvSink {
         self.shared.changed.notify_one();
     }
 
+    /// Whether the hub still feeds this sink (false once the publication ended).
+    pub fn is_fed(&self) -> bool {
+        let state = self.shared.state();
+        state.fed && state.open
+    }
+
     /// What the drop policy dropped so far.
     pub fn dropped(&self) -> DropStats {
         self.shared.state().queue.dropped()

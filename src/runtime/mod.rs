@@ -6,6 +6,7 @@ mod config;
 mod connection;
 mod error;
 mod flv_sink;
+mod hls;
 mod listener;
 mod record;
 mod relay;
@@ -19,6 +20,7 @@ pub use config::ServerConfig;
 pub use connection::{ConnectionHandle, PublishTarget};
 pub use error::RuntimeError;
 pub use flv_sink::{flv_sink, FlvSink, FlvSinkFeed};
+pub use hls::{HlsOutput, HlsStats, WaitOutcome};
 pub use record::{record, RecordSummary, Recording};
 pub use relay::{Hub, HubStats};
 #[cfg(any(test, feature = "test-hooks"))]
