@@ -3,6 +3,7 @@
 
 pub mod amf;
 mod client;
+mod flv_player;
 pub mod media;
 mod record;
 mod server;
