@@ -30,6 +30,7 @@ use super::flv_sink::{flv_sink, FlvSink};
 use super::{tokio_handle, Hub, RuntimeError, SinkKind};
 use crate::proto::flv::{self, TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO};
 use crate::proto::flv_stream::Framing;
+use crate::proto::media::{self, MediaRole};
 use crate::proto::outbound::{DropStats, SharedFrame, MAX_IOVECS};
 use crate::proto::ws::{self, ClientFrame};
 
@@ -176,18 +177,20 @@ impl StreamWriter {
     }
 
     /// One write of `frames` (one receive of the sink) into `out`: framed as one HTTP
-    /// chunk or one WebSocket message, the FLV header first in the first one.
+    /// chunk or one WebSocket message, the FLV header first in the first one. Channel
+    /// layouts the codec configuration implies are left out
+    /// ([`media::is_implied_channel_layout`]: browsers' demuxers refuse them).
     pub fn write(&mut self, frames: &[Arc<SharedFrame>], out: &mut Vec<Bytes>) {
+        let kept = || frames.iter().filter(|f| !is_implied_layout(f));
         let header = (!self.header_sent).then(|| {
             self.header_sent = true;
-            let (audio, video) = type_flags(frames);
+            let (audio, video) = type_flags(kept());
             Bytes::copy_from_slice(&flv::file_header(audio, video))
         });
-        let len =
-            header.as_ref().map_or(0, Bytes::len) + frames.iter().map(|f| f.len).sum::<usize>();
+        let len = header.as_ref().map_or(0, Bytes::len) + kept().map(|f| f.len).sum::<usize>();
         out.extend(self.framing.prefix(len));
         out.extend(header);
-        for frame in frames {
+        for frame in kept() {
             out.extend(frame.parts.iter().cloned());
         }
         out.extend(self.framing.suffix());
@@ -199,16 +202,28 @@ impl StreamWriter {
     }
 }
 
+/// Whether `frame` is an audio tag of a channel layout its codec configuration implies.
+fn is_implied_layout(frame: &SharedFrame) -> bool {
+    frame.role == MediaRole::Config
+        && frame
+            .parts
+            .first()
+            .and_then(|h| flv::read_tag_header(h))
+            .map(|h| h.tag_type)
+            == Some(TAG_AUDIO)
+        && media::is_implied_channel_layout(&flv::tag_payload(&frame.parts).concat())
+}
+
 /// The FLV header's flags for a stream whose first write is `frames`: those the
 /// publication's metadata names, else the kinds of tags there, else both.
-fn type_flags(frames: &[Arc<SharedFrame>]) -> (bool, bool) {
+fn type_flags<'a>(frames: impl Iterator<Item = &'a Arc<SharedFrame>> + Clone) -> (bool, bool) {
     let tag_type = |f: &SharedFrame| {
         f.parts
             .first()
             .and_then(|h| flv::read_tag_header(h))
             .map(|h| h.tag_type)
     };
-    let named = frames.iter().find_map(|f| {
+    let named = frames.clone().find_map(|f| {
         if tag_type(f)? != TAG_SCRIPT {
             return None;
         }
@@ -216,7 +231,7 @@ fn type_flags(frames: &[Arc<SharedFrame>]) -> (bool, bool) {
         flv::metadata_type_flags(&payload)
     });
     named.unwrap_or_else(|| {
-        let has = |t| frames.iter().any(|f| tag_type(f) == Some(t));
+        let has = |t| frames.clone().any(|f| tag_type(f) == Some(t));
         match (has(TAG_AUDIO), has(TAG_VIDEO)) {
             (false, false) => (true, true),
             seen => seen,
