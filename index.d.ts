@@ -4,6 +4,7 @@
 /// <reference types="node" />
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An AMF value as JS sees it (strict arrays carry a non-enumerable `sarray: true`; a
  * Map is an AMF3 Dictionary, in AMF0 behind the 0x11 switch). */
@@ -395,7 +396,7 @@ export declare class LiveStream extends EventEmitter {
   /** Stops relaying to a player. */
   removePlayer(session: Session): void;
   /** Players, messages relayed, and what the GOP cache holds. */
-  stats(): { players: number; messages: number; gopMessages: number; gopBytes: number };
+  stats(): { players: number; flvSinks: number; messages: number; gopMessages: number; gopBytes: number };
   /** A publisher was set (its media on `msgStreamId` is relayed). */
   on(event: 'publish', listener: (session: Session, msgStreamId: number) => void): this;
   /** The publisher left (removePublisher, or its session closed). */
@@ -792,3 +793,84 @@ export interface LiveStream {
    */
   record(path: string, options?: { queueLimit?: number }): Recording;
 }
+
+// ---- Browser playback: HTTP-FLV and WebSocket-FLV ----
+
+/** Options of an HTTP-FLV or WebSocket-FLV player. */
+export interface FlvPlayerOptions {
+  /** Access-Control-Allow-Origin of the response (default '*'; false: none). A specific origin also refuses WebSocket handshakes from other origins (403). */
+  cors?: string | false;
+  /** Media bytes held for a slow player before frames are dropped, by the RTMP players' policy (default 4 MiB). */
+  queueLimit?: number;
+  /** Stay for the next publication when the publisher leaves (default true); false: the response ends with the publication. */
+  stays?: boolean;
+}
+
+/** How an FLV player ended: the 'close' event's argument and what `stop()` resolves. */
+export interface FlvPlayerInfo {
+  /** Bytes written to the connection (the response head and framing included). */
+  bytes: number;
+  /** Frames dropped because the player was slower than the stream. */
+  dropped: { video: number; audio: number };
+  /** Why it ended, if on an error: ERR_RTMP_WEBSOCKET (the client broke RFC 6455), ERR_RTMP_WRITE_TIMEOUT (it read nothing for 30 s), ERR_RTMP_SOCKET. */
+  error?: RtmpError;
+}
+
+/**
+ * An HTTP-FLV or WebSocket-FLV player of a LiveStream: its connection was taken over
+ * from Node; the response, the FLV header, the join burst and the live tags are written
+ * natively. It ends when its client leaves, on `stop()`, or (with `stays: false`) with
+ * the publication.
+ */
+export declare class FlvPlayer extends EventEmitter {
+  readonly stream: LiveStream;
+  readonly transport: 'http' | 'websocket';
+  readonly remoteAddress: string | undefined;
+  /** True once the connection has ended ('close' emitted). */
+  readonly closed: boolean;
+  /** Ends the player: what is queued is written, then the end of the stream (the last chunk, or a WebSocket close 1001). */
+  stop(): Promise<FlvPlayerInfo>;
+  stats(): { queuedBytes: number; dropped: { video: number; audio: number } };
+  on(event: 'error', listener: (err: RtmpError) => void): this;
+  on(event: 'close', listener: (info: FlvPlayerInfo) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export interface LiveStream {
+  /** HTTP-FLV and WebSocket-FLV players now playing. */
+  readonly flvPlayers: Set<FlvPlayer>;
+  /**
+   * Plays this stream to an HTTP request as HTTP-FLV (200, video/x-flv, chunked; CORS).
+   * The request's connection is taken over natively (`res` is not used further); with
+   * no publisher yet the player waits for one. Throws ERR_FLV_SOCKET when the
+   * connection cannot be taken over (HTTPS: TLS is Node's; see README).
+   */
+  addFlvPlayer(req: IncomingMessage, res: ServerResponse, options?: FlvPlayerOptions): FlvPlayer;
+  /**
+   * Plays this stream to a WebSocket upgrade request as WebSocket-FLV: the 101, then
+   * binary frames of whole FLV tags, written natively. A request that is no valid
+   * handshake is answered 400 (426 for another version) and undefined returned.
+   */
+  addWebSocketFlvPlayer(req: IncomingMessage, socket: Duplex, head: Buffer, options?: FlvPlayerOptions): FlvPlayer | undefined;
+  on(event: 'flvPlay' | 'flvStop', listener: (player: FlvPlayer) => void): this;
+}
+
+/** Options of {@link flvHttpHandler}. */
+export interface FlvHttpHandlerOptions extends FlvPlayerOptions {
+  /** The stream of `/<app>/<name>.flv`: a function (undefined: 404) or a Map keyed "app/name". */
+  streams: ((app: string, name: string, req: IncomingMessage) => LiveStream | undefined) | Map<string, LiveStream>;
+  /** Whether the request may play (false, or a promise of false: 403). */
+  authorize?: (req: IncomingMessage, where: { app: string; name: string; query: URLSearchParams }) => boolean | Promise<boolean>;
+  /** Called with each player started. */
+  onPlayer?: (player: FlvPlayer) => void;
+}
+
+/**
+ * The routes of FLV playback for a node:http server: `GET /<app>/<name>.flv`, the same
+ * path as a WebSocket upgrade, and its CORS preflight. Each returns true when it
+ * handled the request (other paths are left to the caller).
+ */
+export declare function flvHttpHandler(options: FlvHttpHandlerOptions): {
+  request(req: IncomingMessage, res: ServerResponse): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+};

@@ -11,11 +11,11 @@ const require = createRequire(import.meta.url)
 const { rtmpServer, LiveStream, flvHttpHandler } = require('../../index.js')
 
 /**
- * @param {{ authorize?: Function, known?: (app: string, name: string) => boolean, cors?: string|false }} [opts]
+ * @param {{ authorize?: Function, known?: (app: string, name: string) => boolean, cors?: string|false, rtmpPort?: number, httpPort?: number }} [opts]
  *   `known`: which unknown keys get a waiting stream (default: every key but those named "unknown")
  */
 export async function startFlvServer(opts = {}) {
-  const { known = (app, name) => name !== 'unknown', ...handlerOpts } = opts
+  const { known = (app, name) => name !== 'unknown', rtmpPort = 0, httpPort = 0, ...handlerOpts } = opts
   /** @type {Map<string, import('../../index.js').LiveStream>} */
   const streams = new Map()
   const streamFor = (key) => {
@@ -64,7 +64,7 @@ export async function startFlvServer(opts = {}) {
     session.on('error', () => {})
     session.on('close', () => { for (const id of [...published.keys()]) end(id) })
   })
-  rtmp.listen(0, '127.0.0.1')
+  rtmp.listen(rtmpPort, '127.0.0.1')
   await once(rtmp, 'listening')
 
   const players = new Set()
@@ -79,7 +79,7 @@ export async function startFlvServer(opts = {}) {
   http.on('upgrade', (req, socket, head) => {
     if (!flv.upgrade(req, socket, head)) socket.destroy()
   })
-  http.listen(0, '127.0.0.1')
+  http.listen(httpPort, '127.0.0.1')
   await once(http, 'listening')
   return {
     streams,

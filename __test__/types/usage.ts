@@ -142,3 +142,31 @@ async function recording(live: LiveStream): Promise<void> {
   void [queuedBytes, dropped.audio, done.path, rec.closed, rec.stream.name];
 }
 void recording;
+
+// Browser playback: HTTP-FLV and WebSocket-FLV.
+import { createServer as createHttpServer } from 'node:http';
+import { flvHttpHandler, type FlvPlayer, type FlvPlayerInfo } from '../../index';
+
+function browserPlayback(live: LiveStream): void {
+  const streams = new Map<string, LiveStream>([['live/key', live]]);
+  const flv = flvHttpHandler({
+    streams,
+    cors: 'https://app.example',
+    authorize: async (req, where) => where.app === 'live' && req.headers.authorization !== undefined,
+    onPlayer: (p: FlvPlayer) => p.on('close', (info: FlvPlayerInfo) => void [info.bytes, info.dropped.video, info.error?.code]),
+  });
+  const http = createHttpServer((req, res) => {
+    if (flv.request(req, res)) return;
+    if (req.url === '/direct.flv') {
+      const player = live.addFlvPlayer(req, res, { stays: false, queueLimit: 1 << 20 });
+      void [player.transport, player.remoteAddress, player.stats().queuedBytes];
+      void player.stop().then((info) => info.dropped.audio);
+    }
+  });
+  http.on('upgrade', (req, socket, head) => {
+    if (!flv.upgrade(req, socket, head)) live.addWebSocketFlvPlayer(req, socket, head, { cors: false })?.stop();
+  });
+  live.on('flvPlay', (p: FlvPlayer) => void p.closed);
+  void [live.flvPlayers.size, live.stats().flvSinks];
+}
+void browserPlayback;
