@@ -124,6 +124,14 @@ export interface MediaHeader {
   multitrackType?: number;
   /** Enhanced RTMP multitrack: the first track's id. */
   trackId?: number;
+  /**
+   * What the message is to a player, as the relay classifies it (legacy and Enhanced
+   * RTMP, ModEx and multitrack unwrapped): a decoder configuration (or its end), a
+   * keyframe, another video frame, an audio frame.
+   */
+  role: 'config' | 'keyframe' | 'frame' | 'audio';
+  /** For a 'config': what it carries. */
+  config?: 'sequenceStart' | 'multichannelConfig' | 'metadata' | 'sequenceEnd';
   /** Multitrack: every track, with where its data starts in `chunk.data` and its size. */
   tracks?: { trackId: number; fourCc: string; offset: number; size: number }[];
   /** Where the codec data starts in `chunk.data`. */
@@ -340,6 +348,12 @@ export declare class Session extends EventEmitter {
   };
   /** Sends a PingRequest; the PingResponse sets `stats().rttMs`. */
   ping(): boolean;
+  /** The connection id: a Number unique in the process (a u64, exact up to 2^53); 0 for a session over a JS socket. */
+  readonly id: number;
+  /** Reading resumes after a `publish` or `play` command paused it (server option `pauseOnStreamCommands`, which the live server sets); what the peer sent meanwhile is then read in order. No effect otherwise. */
+  resumeReading(): void;
+  /** Resolves once nothing waits to be written to the peer (at once if nothing does), or the session closed: the native writer signals it ('drain' on the session and its sock). */
+  drained(): Promise<void>;
   /** Media frames the send queue dropped for this (slow) peer. */
   readonly dropped: { video: number; audio: number };
   /** Audio (type 8) on chunk stream 4, with its own timestamp, on message stream `msgStreamId` (default 1). */
@@ -370,6 +384,8 @@ export declare class Session extends EventEmitter {
   on(event: 'audio' | 'video', listener: (msg: MediaHeader, chunk: ChunkObject) => void): this;
   on(event: 'error', listener: (err: RtmpError) => void): this;
   on(event: 'close', listener: (hadError: boolean) => void): this;
+  /** What a `drained()` waited for: the send queue was written out. */
+  on(event: 'drain', listener: () => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
@@ -387,11 +403,11 @@ export declare class LiveStream extends EventEmitter {
   publisher: Session | null;
   /** Players and the message stream id each plays on. */
   players: Map<Session, number>;
-  /** Forwards the publisher's audio/video/data on `msgStreamId` to every player, natively. Throws ERR_RTMP_STREAM_BUSY if another session publishes. */
+  /** Forwards the publisher's audio/video/data on `msgStreamId` to every player, natively. Throws ERR_RTMP_STREAM_BUSY if another session publishes this stream, ERR_RTMP_ALREADY_PUBLISHING if `session` publishes another one (one publication per session). The 'close' listener it adds is removed when the session stops publishing and playing here. */
   setPublisher(session: Session, msgStreamId: number, options?: { emit?: boolean }): void;
   /** Ends the publication of `session` (default: the current publisher): caches are cleared, players stay for the next one. */
   removePublisher(session?: Session): void;
-  /** Metadata, decoder configurations and the cached GOP go out at once, then live media. */
+  /** Metadata, decoder configurations and the cached GOP go out at once, then live media. One 'close' listener per session, removed by removePlayer. */
   addPlayer(session: Session, msgStreamId: number): void;
   /** Stops relaying to a player. */
   removePlayer(session: Session): void;
@@ -437,6 +453,12 @@ export interface ServerOptions {
    * it where the OS lacks it makes `listen` emit an ERR_RTMP_SOCKET error.
    */
   reusePort?: boolean;
+  /**
+   * Stop reading a session after each `publish` or `play` command it sends until
+   * `session.resumeReading()`: what it sends meanwhile waits in its socket (as
+   * nginx-rtmp's on_publish). Default false; the live server sets it.
+   */
+  pauseOnStreamCommands?: boolean;
   /** RTMPS: the server speaks RTMP over TLS with this certificate chain and key. */
   tls?: TlsServerOptions;
 }
@@ -490,6 +512,8 @@ export declare class RtmpServer extends EventEmitter {
   ref(): this;
   /** Lets the process exit even though the server listens. */
   unref(): this;
+  /** Closes every session now, as `http.Server#closeAllConnections`. */
+  closeAllConnections(): void;
   on(event: 'listening' | 'close', listener: () => void): this;
   on(event: 'connection', listener: (sock: SessionSocket, session: Session) => void): this;
   on(event: 'error', listener: (err: RtmpError) => void): this;
@@ -497,8 +521,98 @@ export declare class RtmpServer extends EventEmitter {
   on(event: 'clientError', listener: (err: RtmpError, session: Session) => void): this;
   /** RTMPS: a connection whose TLS handshake failed (ERR_RTMP_TLS) or timed out; it never became a session. */
   on(event: 'tlsClientError', listener: (err: RtmpError) => void): this;
+  /** What the native layer dropped or refused (rate-limited): ERR_RTMP_ACCEPT, ERR_RTMP_MAX_CONNECTIONS, ERR_RTMP_SLOW_PEER (with `session`). Without a listener they go to the NODE_DEBUG=rtmpapi log. */
+  on(event: 'warning', listener: (warning: RtmpWarning) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
+
+/** A warning of the native layer: something dropped or refused without ending a session. */
+export interface RtmpWarning extends Error {
+  name: 'RtmpWarning';
+  /** ERR_RTMP_ACCEPT (accept failed), ERR_RTMP_MAX_CONNECTIONS (connections refused past maxConnections, at most one a second), ERR_RTMP_SLOW_PEER (media dropped for a slow player, at most one per 10 s per session). */
+  code: 'ERR_RTMP_ACCEPT' | 'ERR_RTMP_MAX_CONNECTIONS' | 'ERR_RTMP_SLOW_PEER';
+  /** The session it concerns (ERR_RTMP_SLOW_PEER). */
+  session?: Session;
+}
+
+/** What a publisher or player asks for, as `authorize` sees it. */
+export interface StreamRequest {
+  action: 'publish' | 'play';
+  /** The connect command's app, e.g. "live". */
+  app: string;
+  /** The stream name without its query string. */
+  name: string;
+  /** The query string of the stream name (`key?token=...`). */
+  query: URLSearchParams;
+  session: Session;
+}
+
+/** Where the live server logs; console-like. */
+export interface LiveServerLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/** The hooks examples and apps build on (edges, pushes, recorders). */
+export interface LiveServerHooks {
+  /** A stream ("app/name") was created: listen to its 'publish', 'unpublish', 'play' and 'stop' events. */
+  onStream?: (stream: LiveStream) => void;
+  /** An authorized publisher asks for `stream`, before the busy check: e.g. end a pull that stood in for it. */
+  beforePublish?: (stream: LiveStream, session: Session) => void;
+}
+
+/** Options of createLiveServer: the hooks, the live server's own, and every server option (limits, tls, reusePort). */
+export interface LiveServerOptions extends ServerOptions, LiveServerHooks {
+  /** Whether a publish or play may go ahead; may return a Promise. Meanwhile the session's reading is paused, so nothing it sends is lost or reaches JS; refused publishers get NetStream.Publish.BadName, refused players NetStream.Play.Failed (a throw or rejection refuses too). */
+  authorize?: (request: StreamRequest) => boolean | Promise<boolean>;
+  /** Publishers' media also reach their sessions' 'audio', 'video' and 'data' events (a JS recorder needs them). Default false. */
+  emitMedia?: boolean;
+  /** Each LiveStream's options. */
+  streamOptions?: { gopCacheBytes?: number; mergeWritesMs?: number };
+  /** Log nothing but errors (with the default logger). */
+  quiet?: boolean;
+  /** Where to log (default: ISO-dated console lines). */
+  logger?: LiveServerLogger;
+  /** How long close() lets sessions flush and end before it destroys them (default 3000 ms); close's callback also waits that long at most for recordings to be finalized. */
+  closeTimeoutMs?: number;
+  /** Record each publication natively into `<dir>/<app>-<name>-<ISO time>.flv` (`when` may decline one); needs `LiveStream#record`, the native recorder (without it the option does nothing). A 'recording' event (recording, stream, session) announces each. */
+  record?: { dir: string; when?: (stream: LiveStream, session: Session) => boolean; queueLimit?: number };
+}
+
+/** The live server's stats() (what metrics() reports). */
+export interface LiveServerStats {
+  connections: number;
+  publishers: number;
+  players: number;
+  /** Bytes received from peers, closed sessions included. */
+  receivedBytes: number;
+  /** Bytes sent to peers (relayed media included), closed sessions included. */
+  sentBytes: number;
+  /** Media frames dropped for slow players, closed sessions included. */
+  droppedMessages: number;
+  /** Native warnings so far, by code. */
+  warnings: Record<string, number>;
+  streams: { app: string; name: string; publishing: boolean; players: number; /** b/s from the publisher over the last 5 s. */ bitrate: number }[];
+}
+
+/** The package's live server: an RtmpServer running the publish/play flow. */
+export declare class LiveServer extends RtmpServer {
+  constructor(options?: LiveServerOptions);
+  /** Live streams by "app/name" (a stream nobody publishes or plays is forgotten). */
+  readonly streams: Map<string, LiveStream>;
+  /** Prometheus text exposition (0.0.4): rtmpapi_connections, rtmpapi_publishers, rtmpapi_players (gauges); rtmpapi_received_bytes_total, rtmpapi_sent_bytes_total, rtmpapi_dropped_messages_total, rtmpapi_warnings_total{code} (counters); rtmpapi_stream_players and rtmpapi_stream_bitrate_bits_per_second {app, name}. */
+  metrics(): string;
+  /** What metrics() reports, as an object. */
+  stats(): LiveServerStats;
+  /** Stops accepting, tells players their streams ended (StreamEOF, NetStream.Play.UnpublishNotify), ends every session after what is queued for it and destroys those still open after `closeTimeoutMs`; 'close' and `callback` follow within about that time. */
+  close(callback?: (err?: Error) => void): this;
+}
+
+/** The live server, not yet listening: publish to and play from rtmp://host/app/name. See README "The live server". */
+export declare function createLiveServer(options?: LiveServerOptions): LiveServer;
+/** Merges the hooks of several building blocks into one set of onStream/beforePublish options; each runs in the order given. */
+export declare function combineHooks(...hookSets: LiveServerHooks[]): Required<LiveServerHooks>;
 
 /** node-rtmpapi's logger: `log(...)` prints `new Date, raddr, '>', ...args` while debugging is on. */
 export interface Logger {
@@ -639,13 +753,17 @@ export interface StatusInfo {
  * ERR_RTMP_SOCKET) and an `info` when the server sent one. Its socket runs natively.
  */
 export declare class RtmpClient extends EventEmitter {
+  /** `timeout`: ms connect, createStream, publish and play wait for an answer before they reject with ERR_RTMP_TIMEOUT (default 10000). */
+  constructor(options?: { timeout?: number });
+  /** The `timeout` given (ms). */
+  readonly timeout: number;
   /** The session once connected. */
   session: Session | null;
   /** The message stream id createStream returned. */
   streamId: number;
   /** The URL given to `connect`, split. */
   url?: RtmpUrl;
-  /** Connects to the server and application of `url` (its stream part is kept for publish/play); resolves the connect `_result` info. `timeoutMs` (default 10000) bounds the TCP connect, the handshake and the reply. An rtmps:// URL connects over TLS, the certificate checked against `tls` (default: Mozilla's roots) and the URL's host (ERR_RTMP_TLS when it fails). */
+  /** Connects to the server and application of `url` (its stream part is kept for publish/play); resolves the connect `_result` info. `timeoutMs` (default: the client's `timeout`) bounds the TCP connect, the handshake and the reply. An rtmps:// URL connects over TLS, the certificate checked against `tls` (default: Mozilla's roots) and the URL's host (ERR_RTMP_TLS when it fails). */
   connect(url: string, options?: { timeoutMs?: number; flashVer?: string; tls?: TlsClientOptions }): Promise<StatusInfo>;
   /** releaseStream, FCPublish, createStream, publish; resolves on NetStream.Publish.Start. */
   publish(name?: string, type?: 'live' | 'record' | 'append'): Promise<StatusInfo>;
@@ -669,11 +787,11 @@ export declare class RtmpClient extends EventEmitter {
    * RangeError for other types. Returns false past the high-water mark.
    */
   sendTag(tag: Pick<FlvTag, 'type' | 'timestamp' | 'data'>): boolean;
-  /** Resolves once what was sent has been written to the socket. */
+  /** Resolves once what was sent has been written to the socket (the native writer signals it). */
   drain(): Promise<void>;
   /** Ends the stream (deleteStream) and the connection; resolves once closed. */
   close(): Promise<void>;
-  on(event: 'audio' | 'video', listener: (data: Buffer, timestamp: number) => void): this;
+  on(event: 'audio' | 'video', listener: (data: Buffer, timestamp: number, header: MediaHeader) => void): this;
   on(event: 'data', listener: (msg: DataMessage, data: Buffer, timestamp: number) => void): this;
   on(event: 'status', listener: (info: StatusInfo) => void): this;
   on(event: 'command', listener: (cmd: Command) => void): this;

@@ -66,6 +66,7 @@ const amf = require('./lib/amf.js');
 const { LiveStream } = require('./lib/stream.js');
 const { FlvPlayer, flvHttpHandler } = require('./lib/flv-player.js');
 const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
+const { createLiveServer, LiveServer, combineHooks } = require('./lib/live-server.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
 const enhanced = require('./lib/enhanced.js');
 
@@ -83,6 +84,9 @@ module.exports = {
   LiveStream,
   FlvPlayer,
   flvHttpHandler,
+  createLiveServer,
+  LiveServer,
+  combineHooks,
   RtmpClient,
   parseRtmpUrl,
   readFlv,

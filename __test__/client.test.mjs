@@ -160,6 +160,8 @@ test('Enhanced RTMP (HEVC with FourCC headers) passes through servers with every
   assert.deepEqual([h[1].packetType, h[1].compositionTime, h[1].payloadOffset], [1, 33, 8]);
   assert.deepEqual([h[2].frameType, h[2].packetType, h[2].compositionTime, h[2].payloadOffset], [2, 3, undefined, 5]);
   assert.deepEqual([h[3].timestampOffsetNanos, h[3].packetType, h[3].fourCc, h[3].payloadOffset], [1000000, 3, 'hvc1', 10]);
+  // A keyframe's SequenceStart is a config; ModEx-wrapped frames keep their role.
+  assert.deepEqual(h.map((m) => m.role), ['config', 'keyframe', 'frame', 'frame']);
 
   // The live server relays them natively, byte-exact, the sequence start first.
   const live = await startLive();

@@ -26,9 +26,12 @@ before(async () => {
   flv = await makeFlv(path.join(fixtures, 'examples.flv'), { seconds: 4, fps: 25, gop: 25 });
 });
 
-/** Starts examples/`name` (killed when the test ends); resolves its port and output. */
+/**
+ * Starts examples/`name` (killed when the test ends); resolves its port and output.
+ * server.js serves /metrics on a free port (HTTP_PORT=0) unless `env` says otherwise.
+ */
 async function startExample(t, name, env = {}) {
-  const started = await startListeningServer(process.execPath, [path.isAbsolute(name) ? name : example(name)], { env });
+  const started = await startListeningServer(process.execPath, [path.isAbsolute(name) ? name : example(name)], { env: { HTTP_PORT: '0', ...env } });
   t.after(() => started.child.kill());
   return started;
 }
@@ -226,4 +229,37 @@ test('examples/cluster.js: two workers share the port, and players on either wor
   }
   assert.equal(served.size, 2, output());
   assert.equal((await publishing).code, 0);
+});
+
+test('npm start (examples/server.js) serves Prometheus metrics on $HTTP_PORT and closes gracefully on SIGTERM', async (t) => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  assert.equal(pkg.scripts.start, 'node examples/server.js');
+  const { port, child, output } = await startExample(t, 'server.js', { RTMP_QUIET: '1', HTTP_PORT: '0' });
+  const [, httpPort] = await waitFor(() => /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(output()), () => output());
+  const url = `rtmp://127.0.0.1:${port}/live/scraped`;
+  const publishing = publish(url, flv, { realtime: true, timeoutMs: 30000 });
+  const scrape = async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    return (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+  };
+  let value;
+  for (let i = 0; i < 100; i++) {
+    value = await scrape();
+    if (value('rtmpapi_publishers') === 1 && value('rtmpapi_stream_bitrate_bits_per_second') > 0) break;
+    await sleep(100);
+  }
+  assert.equal(value('rtmpapi_publishers'), 1);
+  assert.ok(value('rtmpapi_received_bytes_total') > 0);
+  assert.ok(value('rtmpapi_stream_bitrate_bits_per_second') > 0);
+  assert.equal((await fetch(`http://127.0.0.1:${httpPort}/other`)).status, 404);
+  // SIGTERM mid-publication: the server closes (FFmpeg's publication ends) and exits 0.
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const killedAt = performance.now();
+  child.kill('SIGTERM');
+  assert.deepEqual(await exited, { code: 0, signal: null });
+  assert.ok(performance.now() - killedAt < 5000, 'exited within seconds');
+  await publishing;
 });

@@ -113,6 +113,13 @@ test('payloads arrive byte for byte', async () => {
     assert.deepEqual([key.msg.frameType, key.msg.avcPacketType, key.msg.payloadOffset], [1, 1, 5], 'AVC keyframe NALUs');
     const aac = server.messages.find((m) => m.type === 'audio');
     assert.deepEqual([aac.msg.soundFormat, aac.msg.aacPacketType, aac.msg.payloadOffset], [10, 0, 2], 'AAC sequence header');
+    // The relay's classifier, as the JS face shows it.
+    assert.deepEqual([config.msg.role, config.msg.config, key.msg.role, aac.msg.role, aac.msg.config],
+      ['config', 'sequenceStart', 'keyframe', 'config', 'sequenceStart']);
+    // Then frames and keyframes, and at the end FFmpeg's AVC end of sequence.
+    const rest = server.messages.filter((m) => m.type === 'video').slice(1).map((m) => m.msg.config ?? m.msg.role);
+    assert.equal(rest.at(-1), 'sequenceEnd');
+    assert.deepEqual(new Set(rest.slice(0, -1)), new Set(['keyframe', 'frame']));
   } finally {
     await server.close();
   }

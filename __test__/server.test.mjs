@@ -5,29 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
+import * as loopback from './helpers/loopback.mjs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const rtmpApi = require('../index.js');
 
-/** Starts a server on a loopback port; resolves { server, port }. */
-async function startServer(onSession, options) {
-  const server = rtmpApi.rtmpServer().createServer(onSession, options);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: server.address().port };
-}
-
-/** Connects a client session; resolves once its handshake is done. */
-function connectClient(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    sock.on('error', reject);
-    rtmpApi.rtmpSession(sock, true, function () {
-      resolve({ session: this, sock });
-    });
-  });
-}
+const startServer = (onSession, options) => loopback.startServer(rtmpApi, onSession, options);
+const connectClient = (port) => loopback.connectClient(rtmpApi, port);
 
 async function closeServer(server) {
   const closed = once(server, 'close');

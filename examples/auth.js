@@ -17,7 +17,7 @@ const { createLiveServer, listenFromEnv } = require('./server.js');
 /**
  * A live server whose publishers must give `?key=` one of `keys`; playing is open.
  * @param {Iterable<string>} keys
- * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions} [options]
+ * @param {import('..').LiveServerOptions} [options]
  */
 function createAuthServer(keys, options = {}) {
   const allowed = new Set(keys);

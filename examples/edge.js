@@ -36,7 +36,7 @@ function watched(stream) {
  * The hooks of an edge (for createLiveServer, or combineHooks with others): a stream
  * watched here and not published here is pulled from `${origin}/app/name`.
  * @param {{ origin: string, lingerMs?: number, retryMs?: number, say?: (...args: unknown[]) => void }} options
- * @returns {Pick<import('./server.js').LiveServerOptions, 'onStream' | 'beforePublish'>}
+ * @returns {Pick<import('..').LiveServerOptions, 'onStream' | 'beforePublish'>}
  */
 function edgeHooks({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, say = sayer(true) }) {
   /** The pull of each stream: { client, linger (timer), playing, originUnpublished }. */
@@ -142,7 +142,7 @@ function edgeHooks({ origin, lingerMs = LINGER_MS, retryMs = RETRY_MS, say = say
 /**
  * A live server whose streams, played but not published on it, are pulled from
  * `origin`: a play of app/name here pulls `${origin}/app/name`.
- * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
+ * @param {import('..').LiveServerOptions & {
  *   origin: string, lingerMs?: number, retryMs?: number }} options
  */
 function createEdgeServer({ origin, lingerMs, retryMs, ...options }) {

@@ -29,11 +29,11 @@ async function playStream(url, { seconds, onSecond } = {}) {
     counts.audio += 1;
     counts.bytes += data.length;
   });
-  client.on('video', (data) => {
+  client.on('video', (data, _timestamp, header) => {
     counts.video += 1;
     counts.bytes += data.length;
-    // FLV VideoTagHeader: frame type 1 in the high nibble is a keyframe.
-    if (data[0] >> 4 === 1) counts.keyframes += 1;
+    // The package's classifier: legacy and Enhanced RTMP keyframes, configs excluded.
+    if (header.role === 'keyframe') counts.keyframes += 1;
   });
   client.on('data', (msg) => {
     // ['onMetaData', {...}] (or with '@setDataFrame' first): the object is last.

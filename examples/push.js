@@ -21,7 +21,7 @@ const RETRY_MS = 2000;
  * publisher is an RtmpClient session) to `urlFor(stream)`.
  * @param {{ urlFor: (stream: import('..').LiveStream) => string, retryMs?: number,
  *   say?: (...args: unknown[]) => void }} options
- * @returns {Pick<import('./server.js').LiveServerOptions, 'onStream'>}
+ * @returns {Pick<import('..').LiveServerOptions, 'onStream'>}
  */
 function pushHooks({ urlFor, retryMs = RETRY_MS, say = sayer(true) }) {
   /** Pushes the current publication of `stream` until it ends. */
@@ -75,7 +75,7 @@ function pushHooks({ urlFor, retryMs = RETRY_MS, say = sayer(true) }) {
 
 /**
  * A live server that pushes each publication of app/name to `${target}/name`.
- * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
+ * @param {import('..').LiveServerOptions & {
  *   target: string, retryMs?: number }} options
  */
 function createPushServer({ target, retryMs, ...options }) {

@@ -45,7 +45,7 @@ function record(stream, session, msgStreamId, dir, onRecorded) {
 /**
  * A live server that records each publication into `dir`.
  * @param {string} dir
- * @param {import('..').ServerOptions & import('./server.js').LiveServerOptions & {
+ * @param {import('..').LiveServerOptions & {
  *   onRecorded?: (file: string, writer: import('..').FlvWriter) => void }} [options]
  */
 function createRecorderServer(dir, { onRecorded, ...options } = {}) {

@@ -6,7 +6,7 @@
 
 const { EventEmitter } = require('node:events');
 const { NativeClient } = require('../binding.js');
-const { nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY } = require('./server.js');
+const { nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY, EVENT_DRAIN } = require('./server.js');
 const { fromNative, rtmpError } = require('./errors.js');
 const { nativeTlsOptions } = require('./tls.js');
 const { TAG_AUDIO, TAG_VIDEO, TAG_SCRIPT, SET_DATA_FRAME } = require('./flv.js');
@@ -16,6 +16,8 @@ const DEFAULT_TLS_PORT = 443;
 /** The chunk stream publish/play commands and their media go on (stream-level). */
 const STREAM_COMMAND_CSID = 8;
 const FLASH_VER = 'FMLE/3.0 (compatible; node-rtmpapi)';
+/** How long connect, createStream, publish and play wait for an answer by default. */
+const DEFAULT_TIMEOUT_MS = 10000;
 
 /**
  * Splits rtmp[s]://host[:port]/app[/instance]/stream: the app is every path segment
@@ -46,13 +48,21 @@ function parseRtmpUrl(url) {
 
 /**
  * An RTMP client: connect by URL, then publish or play. Events: 'audio' and 'video'
- * (data, timestamp), 'data' (decoded, data, timestamp), 'status' (onStatus info),
+ * (data, timestamp, header: the tag header with its `role`), 'data' (decoded, data, timestamp), 'status' (onStatus info),
  * 'command', 'error', 'close'.
  */
 class RtmpClient extends EventEmitter {
-  /** A client not yet connected; `connect(url)` opens the connection. */
-  constructor() {
+  /**
+   * A client not yet connected; `connect(url)` opens the connection.
+   * @param {{ timeout?: number }} [options] - ms connect, createStream, publish and
+   *   play wait for an answer before they reject with ERR_RTMP_TIMEOUT (default 10000)
+   */
+  constructor({ timeout = DEFAULT_TIMEOUT_MS } = {}) {
     super();
+    if (!(Number.isFinite(timeout) && timeout > 0)) {
+      throw Object.assign(new TypeError(`options.timeout must be a positive number of ms, got ${timeout}`), { code: 'ERR_INVALID_ARG_VALUE' });
+    }
+    this.timeout = timeout;
     this.session = null;
     this.sock = null;
     this.streamId = 0;
@@ -68,8 +78,10 @@ class RtmpClient extends EventEmitter {
    * Mozilla's roots, or `tls.ca`; `tls.rejectUnauthorized: false` accepts any.
    * @param {string} url
    * @param {{ timeoutMs?: number, flashVer?: string, tls?: { ca?: string | Buffer | Array<string | Buffer>, rejectUnauthorized?: boolean } }} [options]
+   *   `timeoutMs` (default: the client's `timeout`) bounds the TCP connect and
+   *   handshake, and then the connect reply
    */
-  async connect(url, { timeoutMs = 10000, flashVer = FLASH_VER, tls } = {}) {
+  async connect(url, { timeoutMs = this.timeout, flashVer = FLASH_VER, tls } = {}) {
     this.url = parseRtmpUrl(url);
     const { host, port, app, tcUrl, secure } = this.url;
     const tlsOptions = secure ? nativeTlsOptions(tls ?? true, 'client') : undefined;
@@ -82,6 +94,8 @@ class RtmpClient extends EventEmitter {
           resolve(this.session);
         } else if (kind === EVENT_BATCH) {
           if (this.session) this.session._onBatch(data, meta);
+        } else if (kind === EVENT_DRAIN) {
+          if (this.session) this.session._onDrain();
         } else if (kind === EVENT_CLOSE) {
           native.setRef(false);
           const err = errorMessage ? rtmpError(errorCode, errorMessage) : null;
@@ -96,7 +110,7 @@ class RtmpClient extends EventEmitter {
         reject(fromNative(err));
       }
     });
-    const session = await withTimeout(ready, timeoutMs, `connecting to ${host}:${port}`);
+    const session = await withTimeout(ready, timeoutMs, `connecting to ${host}:${port}`, () => this.session?.destroy());
     const sock = this.sock;
     sock.on('error', (err) => this._fail(err));
     session.on('error', (err) => this._fail(err));
@@ -105,12 +119,16 @@ class RtmpClient extends EventEmitter {
       amf0cmd: (c) => this._onCommand(c.chunk.msg),
       amf3cmd: (c) => this._onCommand(c.chunk.msg),
     });
-    session.on('audio', (_m, c) => this.emit('audio', c.chunk.data, c.chunk.timestamp));
-    session.on('video', (_m, c) => this.emit('video', c.chunk.data, c.chunk.timestamp));
+    session.on('audio', (header, c) => this.emit('audio', c.chunk.data, c.chunk.timestamp, header));
+    session.on('video', (header, c) => this.emit('video', c.chunk.data, c.chunk.timestamp, header));
     session.on('data', (m, c) => this.emit('data', m, c.chunk.data, c.chunk.timestamp));
-    const result = await withTimeout(this._call('connect', {
+    const result = await this._call('connect', {
       cmdObj: { app, type: 'nonprivate', flashVer, tcUrl, fpad: false, capabilities: 15, audioCodecs: 3575, videoCodecs: 252, videoFunction: 1, objectEncoding: 0 },
-    }), timeoutMs, 'connect');
+    }, timeoutMs).catch((err) => {
+      // Nothing useful can follow a connect nobody answered: the connection ends.
+      if (err.code === 'ERR_RTMP_TIMEOUT') session.destroy();
+      throw err;
+    });
     session.chunk(2).sendSetChunkSize(60000);
     return result.info;
   }
@@ -125,7 +143,7 @@ class RtmpClient extends EventEmitter {
     this._send('releaseStream', { cmdObj: null, streamId: name });
     this._send('FCPublish', { cmdObj: null, streamId: name });
     await this._createStream();
-    const status = this._waitStatus(/^NetStream\.Publish\./);
+    const status = this._waitStatus(/^NetStream\.Publish\./, `publish ${name}`);
     this.session.sendCommand({ cmd: 'publish', transId: 0, cmdObj: null, name, type }, { msgStreamId: this.streamId, csid: STREAM_COMMAND_CSID });
     const info = await status;
     if (info.code !== 'NetStream.Publish.Start') throw Object.assign(rtmpError('ERR_RTMP_PUBLISH', `publish ${name}: ${info.code} ${info.description || ''}`.trim()), { info });
@@ -145,7 +163,7 @@ class RtmpClient extends EventEmitter {
   async play(name = this.url.stream, { start = -2, relayTo } = {}) {
     await this._createStream();
     if (relayTo) relayTo.setPublisher(this.session, this.streamId);
-    const status = this._waitStatus(/^NetStream\.Play\.(Start|StreamNotFound|Failed)/);
+    const status = this._waitStatus(/^NetStream\.Play\.(Start|StreamNotFound|Failed)/, `play ${name}`);
     this.session.sendCommand({ cmd: 'play', transId: 0, cmdObj: null, streamName: name, start }, { msgStreamId: this.streamId, csid: STREAM_COMMAND_CSID });
     try {
       const info = await status;
@@ -185,11 +203,12 @@ class RtmpClient extends EventEmitter {
     throw new RangeError(`FLV tag type ${type} is not audio (8), video (9) or script data (18)`);
   }
 
-  /** Resolves once what was queued has been written to the socket (or it closed). */
-  async drain() {
-    while (this.session && !this.session.closed && this.session.queuedBytes > 0) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  /**
+   * Resolves once what was queued has been written to the socket (or it closed): the
+   * native writer signals it.
+   */
+  drain() {
+    return this.session ? this.session.drained() : Promise.resolve();
   }
 
   /** Ends the stream (FCUnpublish/deleteStream when publishing) and the connection. */
@@ -211,19 +230,27 @@ class RtmpClient extends EventEmitter {
     return this.session.sendCommand({ cmd, transId, ...fields });
   }
 
-  /** Sends a command and resolves its `_result` (rejects on `_error`), by transaction id. */
-  _call(cmd, fields) {
+  /**
+   * Sends a command and resolves its `_result` (rejects on `_error`), by transaction
+   * id; rejects with ERR_RTMP_TIMEOUT if no answer comes within `timeoutMs`.
+   */
+  _call(cmd, fields, timeoutMs = this.timeout) {
     const transId = this._nextTransId++;
-    return new Promise((resolve, reject) => {
+    const answer = new Promise((resolve, reject) => {
       this._pending.set(transId, { cmd, resolve, reject });
       this._send(cmd, fields, transId);
     });
+    return withTimeout(answer, timeoutMs, cmd, () => this._pending.delete(transId));
   }
 
-  _waitStatus(pattern) {
-    return new Promise((resolve, reject) => {
-      this._statusWaiters.add({ pattern, resolve, reject });
+  /** Resolves the first onStatus matching `pattern` (or of level error); times out as `_call`. */
+  _waitStatus(pattern, what) {
+    let waiter;
+    const status = new Promise((resolve, reject) => {
+      waiter = { pattern, resolve, reject };
+      this._statusWaiters.add(waiter);
     });
+    return withTimeout(status, this.timeout, what, () => this._statusWaiters.delete(waiter));
   }
 
   _onCommand(msg) {
@@ -263,11 +290,17 @@ class RtmpClient extends EventEmitter {
   }
 }
 
-/** Rejects with ERR_RTMP_TIMEOUT (naming `what`) unless `promise` settles within `ms`. */
-function withTimeout(promise, ms, what) {
+/**
+ * Rejects with ERR_RTMP_TIMEOUT (naming `what`) unless `promise` settles within `ms`;
+ * `onTimeout` then forgets what waited for it.
+ */
+function withTimeout(promise, ms, what, onTimeout) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(rtmpError('ERR_RTMP_TIMEOUT', `${what} timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      if (onTimeout) onTimeout();
+      reject(rtmpError('ERR_RTMP_TIMEOUT', `${what} timed out after ${ms} ms`));
+    }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -43,7 +43,7 @@ function lazyMediaHeader(type, data) {
     soundFormat: undefined, soundRate: undefined, soundSize: undefined, soundType: undefined,
     aacPacketType: undefined, packetType: undefined, fourCc: undefined, compositionTime: undefined,
     timestampOffsetNanos: undefined, multitrackType: undefined, trackId: undefined, tracks: undefined,
-    payloadOffset: undefined, malformed: undefined,
+    payloadOffset: undefined, malformed: undefined, role: undefined, config: undefined,
   };
   return new Proxy(fields, { __proto__: FILL_FIRST, type, data });
 }

@@ -8,11 +8,14 @@ const { NativeServer } = require('../binding.js');
 const { Session } = require('./session.js');
 const { fromNative, rtmpError } = require('./errors.js');
 const { nativeTlsOptions } = require('./tls.js');
+const makeLog = require('./log.js');
 
 const EVENT_CONNECTION = 0;
 const EVENT_BATCH = 1;
 const EVENT_CLOSE = 2;
 const EVENT_READY = 3;
+const EVENT_DRAIN = 4;
+const EVENT_WARNING = 5;
 
 /**
  * The `sock` of a natively driven session: what apps use of a net.Socket.
@@ -129,8 +132,25 @@ function nativeServerOptions(options = {}) {
 }
 
 /**
+ * Turns a native warning into an Error with `code` and, for one session's, `session`.
+ * @param {string} message
+ * @param {string} code
+ * @param {import('./session.js').Session} [session]
+ */
+function nativeWarning(message, code, session) {
+  const warning = rtmpError(code, message);
+  warning.name = 'RtmpWarning';
+  if (session) warning.session = session;
+  return warning;
+}
+
+/** The log warnings go to when nobody listens for them (on with NODE_DEBUG=rtmpapi). */
+let warningLog;
+
+/**
  * A net.Server-like RTMP server over the native listener. Events: 'listening',
- * 'connection' (sock, session), 'error', 'close', 'clientError' (err, session).
+ * 'connection' (sock, session), 'error', 'close', 'clientError' (err, session),
+ * 'warning' (what the native layer dropped or refused: an Error with `code`).
  */
 class RtmpServer extends EventEmitter {
   /**
@@ -209,6 +229,11 @@ class RtmpServer extends EventEmitter {
     return this;
   }
 
+  /** Closes every session now, as http.Server#closeAllConnections. */
+  closeAllConnections() {
+    for (const session of this._sessions.values()) session.destroy();
+  }
+
   /** Number of open sessions, as net.Server#getConnections. */
   getConnections(cb) {
     process.nextTick(cb, null, this._sessions.size);
@@ -248,6 +273,14 @@ class RtmpServer extends EventEmitter {
     if (kind === EVENT_CONNECTION) this._onConnection(id, native);
     else if (kind === EVENT_BATCH) this._sessions.get(id)?._onBatch(data, meta);
     else if (kind === EVENT_CLOSE) this._onSessionClose(id, errorMessage, errorCode);
+    else if (kind === EVENT_DRAIN) this._sessions.get(id)?._onDrain();
+    else if (kind === EVENT_WARNING) this._onWarning(id, errorMessage, errorCode);
+  }
+
+  _onWarning(id, message, code) {
+    const warning = nativeWarning(message, code, this._sessions.get(id));
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+    else (warningLog ??= makeLog(false, 'server')).log('warning', code, message);
   }
 
   _onConnection(id, native) {
@@ -296,4 +329,4 @@ function rtmpServer() {
   };
 }
 
-module.exports = { rtmpServer, RtmpServer, SessionSocket, nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY };
+module.exports = { rtmpServer, RtmpServer, SessionSocket, nativeSession, closeNativeSession, EVENT_CONNECTION, EVENT_BATCH, EVENT_CLOSE, EVENT_READY, EVENT_DRAIN };

@@ -144,6 +144,20 @@ class Session extends EventEmitter {
     return c;
   }
 
+  /** The connection id (a Number, unique in the process; 0 for a session over a JS socket). */
+  get id() {
+    return this._transport.native.id;
+  }
+
+  /**
+   * Reading resumes after a `publish` or `play` command paused it (the server option
+   * `pauseOnStreamCommands`, which the live server sets): what the peer sent since is
+   * then read in order. No effect on a session that is not paused.
+   */
+  resumeReading() {
+    if (!this.closed) this._transport.native.resumeReading();
+  }
+
   /** Bytes received from the peer so far (wrapping at 2^32). */
   get bytesReceived() {
     return this._transport.native.bytesReceived();
@@ -241,6 +255,29 @@ class Session extends EventEmitter {
   /** Media frames dropped for this peer by the send queue: `{ video, audio }`. */
   get dropped() {
     return this._transport.native.dropped();
+  }
+
+  /**
+   * Resolves once nothing waits to be written to the peer (at once if nothing does),
+   * or the session closed: the native writer signals it, no polling.
+   */
+  drained() {
+    if (this.closed || this._transport.native.requestDrain()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.off('drain', done);
+        this.off('close', done);
+        resolve();
+      };
+      this.on('drain', done);
+      this.on('close', done);
+    });
+  }
+
+  /** The native writer emptied the queue a `drained()` waits for: 'drain' on the session and its sock. */
+  _onDrain() {
+    this.emit('drain');
+    if (this.sock && this.sock !== this) this.sock.emit('drain');
   }
 
   /** Sends the queued bytes, closing after them. */

@@ -8,6 +8,13 @@ const { NativeStream } = require('../binding.js');
 const { Recording } = require('./recording.js');
 const flvPlayer = require('./flv-player.js');
 
+/**
+ * The stream each session publishes to: the native relay takes one publication per
+ * connection, so a second one is refused instead of silently replacing the first.
+ * @type {WeakMap<object, LiveStream>}
+ */
+const publishedBy = new WeakMap();
+
 /** Longest merge window a stream takes (SRS's mw_latency goes to seconds; players buffer). */
 const MAX_MERGE_WRITES_MS = 5000;
 
@@ -50,12 +57,38 @@ class LiveStream extends EventEmitter {
     this.players = new Map();
     /** @type {Set<import('./flv-player.js').FlvPlayer>} HTTP-FLV and WebSocket-FLV players */
     this.flvPlayers = new Set();
+    /** The 'close' listener of each player and of the publisher, removed as they leave. */
+    this._closeListeners = new Map();
+  }
+
+  /**
+   * Removes `session` (publisher, player or both) once it closes; one listener per
+   * session, removed by `_forget` once it is neither.
+   */
+  _watch(session) {
+    if (this._closeListeners.has(session)) return;
+    const leave = () => {
+      this._closeListeners.delete(session);
+      this.removePublisher(session);
+      this.removePlayer(session);
+    };
+    this._closeListeners.set(session, leave);
+    session.once('close', leave);
+  }
+
+  _forget(session) {
+    const leave = this._closeListeners.get(session);
+    if (!leave) return;
+    this._closeListeners.delete(session);
+    session.off('close', leave);
   }
 
   /**
    * Makes `session` the publisher: its audio, video and data messages on message
    * stream `msgStreamId` are forwarded to every player natively. `emit: true` also
-   * delivers them to the session's JS handlers.
+   * delivers them to the session's JS handlers. Throws ERR_RTMP_STREAM_BUSY if another
+   * session publishes this stream, ERR_RTMP_ALREADY_PUBLISHING if `session` publishes
+   * another stream (one publication per connection).
    */
   setPublisher(session, msgStreamId, { emit = false } = {}) {
     if (this.publisher && this.publisher !== session) {
@@ -63,9 +96,16 @@ class LiveStream extends EventEmitter {
       err.code = 'ERR_RTMP_STREAM_BUSY';
       throw err;
     }
-    this.publisher = session;
+    const other = publishedBy.get(session);
+    if (other && other !== this) {
+      const err = new Error(`the session already publishes ${other.name || 'another stream'}; one publication per session`);
+      err.code = 'ERR_RTMP_ALREADY_PUBLISHING';
+      throw err;
+    }
     session._transport.native.publish(this._native, msgStreamId >>> 0, emit);
-    session.once('close', () => this.removePublisher(session));
+    this.publisher = session;
+    publishedBy.set(session, this);
+    this._watch(session);
     this.emit('publish', session, msgStreamId);
   }
 
@@ -73,6 +113,8 @@ class LiveStream extends EventEmitter {
   removePublisher(session = this.publisher) {
     if (!session || session !== this.publisher) return;
     this.publisher = null;
+    publishedBy.delete(session);
+    if (!this.players.has(session)) this._forget(session);
     if (!session.closed) session._transport.native.unpublish();
     this._native.publisherLeft();
     this.emit('unpublish', session);
@@ -85,13 +127,14 @@ class LiveStream extends EventEmitter {
   addPlayer(session, msgStreamId) {
     this._native.addPlayer(session._transport.native, msgStreamId >>> 0);
     this.players.set(session, msgStreamId);
-    session.once('close', () => this.removePlayer(session));
+    this._watch(session);
     this.emit('play', session, msgStreamId);
   }
 
   /** Stops relaying to a player. */
   removePlayer(session) {
     if (!this.players.delete(session)) return;
+    if (this.publisher !== session) this._forget(session);
     this._native.removePlayer(session._transport.native);
     this.emit('stop', session);
   }

@@ -37,15 +37,15 @@ impl NativeClient {
     }
 
     /// Starts connecting to `host:port`, over TLS with `tls` (RTMPS, the certificate
-    /// checked against `host`); returns the connection id its events carry. A failed
+    /// checked against `host`); returns the connection id its events carry (a Number, exact up to 2^53). A failed
     /// connect or TLS handshake arrives as a close event with the error.
     #[napi(catch_unwind)]
-    pub fn connect(&self, host: String, port: u32, tls: Option<TlsOptions>) -> napi::Result<u32> {
+    pub fn connect(&self, host: String, port: u32, tls: Option<TlsOptions>) -> napi::Result<f64> {
         let addr = resolve_addr(&host, port)?;
         let tls = tls.as_ref().map(TlsOptions::client).transpose()?;
         let sink = Arc::new(TsfnSink(self.events.clone()));
         let id = runtime::connect(host, addr, self.config, tls, sink).map_err(js_error)?;
-        Ok(id as u32)
+        Ok(id as f64)
     }
 
     /// Whether pending events keep the Node process alive (false once closed).

@@ -2,7 +2,7 @@
 
 use napi_derive::napi;
 
-use crate::proto::media::{audio_header, video_header, TagHeader};
+use crate::proto::media::{audio_header, classify_bytes, video_header, TagHeader};
 
 /// A decoded audio or video tag header; absent fields do not apply to the form.
 #[napi(object)]
@@ -25,6 +25,12 @@ pub struct MediaHeader {
     pub payload_offset: u32,
     /// True when the header is shorter than its form requires.
     pub malformed: bool,
+    /// What the message is to a player, as the relay classifies it: 'config' (a decoder
+    /// configuration, or its end), 'keyframe', 'frame' (other video), 'audio'.
+    pub role: String,
+    /// For a 'config': 'sequenceStart', 'multichannelConfig', 'metadata' (video
+    /// colorInfo) or 'sequenceEnd'.
+    pub config: Option<String>,
 }
 
 /// One track of a multitrack audio or video message.
@@ -66,11 +72,13 @@ impl From<TagHeader> for MediaHeader {
             }),
             payload_offset: h.payload_offset as u32,
             malformed: false,
+            role: String::new(),
+            config: None,
         }
     }
 }
 
-/// Decodes the tag header of an audio (8) or video (9) payload.
+/// Decodes the tag header of an audio (8) or video (9) payload, with its role.
 #[napi(catch_unwind)]
 pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
     let decoded = if type_id == 9 {
@@ -78,7 +86,7 @@ pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
     } else {
         audio_header(data)
     };
-    decoded.map(MediaHeader::from).unwrap_or(MediaHeader {
+    let mut header = decoded.map(MediaHeader::from).unwrap_or(MediaHeader {
         ex_header: false,
         frame_type: None,
         codec_id: None,
@@ -95,7 +103,13 @@ pub fn decode_media_header(type_id: u32, data: &[u8]) -> MediaHeader {
         tracks: None,
         payload_offset: 0,
         malformed: true,
-    })
+        role: String::new(),
+        config: None,
+    });
+    let class = classify_bytes(if type_id == 9 { 9 } else { 8 }, data);
+    header.role = class.role.name().to_owned();
+    header.config = class.config.map(|k| k.name().to_owned());
+    header
 }
 
 /// One sub-message of an aggregate to build.

@@ -15,7 +15,7 @@ use super::{invalid_arg, js_error};
 use crate::proto::Limits;
 use crate::runtime::{
     self, Batch, ConnectionHandle, EventSink, RuntimeError, ServerConfig, ServerHandle, TlsClient,
-    TlsServer, Trust,
+    TlsServer, Trust, Warning,
 };
 
 /// Event kinds passed as the first callback argument.
@@ -23,12 +23,14 @@ const EVENT_CONNECTION: u32 = 0;
 const EVENT_BATCH: u32 = 1;
 const EVENT_CLOSE: u32 = 2;
 const EVENT_READY: u32 = 3;
+const EVENT_DRAIN: u32 = 4;
+const EVENT_WARNING: u32 = 5;
 
 /// Callback arguments: (kind, connection id, session, payloads, meta, error message,
-/// error code).
+/// error code). Connection ids are u64, passed as Numbers: exact up to 2^53.
 pub(crate) type EventArgs = FnArgs<(
     u32,
-    u32,
+    f64,
     Option<NativeSession>,
     Option<Buffer>,
     Option<Uint32Array>,
@@ -41,6 +43,8 @@ pub(crate) enum ServerEvent {
     Ready(u64),
     Batch(u64, Batch),
     Closed(u64, Option<RuntimeError>),
+    Drained(u64),
+    Warning(u64, Warning),
 }
 
 pub(crate) type EventFn = ThreadsafeFunction<ServerEvent, (), EventArgs, Status, false>;
@@ -76,16 +80,40 @@ impl EventSink for TsfnSink {
             ThreadsafeFunctionCallMode::NonBlocking,
         );
     }
+
+    fn drained(&self, conn_id: u64) {
+        self.0.call(
+            ServerEvent::Drained(conn_id),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }
+
+    fn warning(&self, conn_id: u64, warning: Warning) {
+        self.0.call(
+            ServerEvent::Warning(conn_id, warning),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }
 }
 
 /// Converts one event into callback arguments on the JS thread. The batch's permit
 /// is released here: the batch is then in JS's hands.
 pub(crate) fn event_args(event: ServerEvent) -> EventArgs {
     match event {
-        ServerEvent::Ready(id) => (EVENT_READY, id as u32, None, None, None, None, None),
+        ServerEvent::Ready(id) => (EVENT_READY, id as f64, None, None, None, None, None),
+        ServerEvent::Drained(id) => (EVENT_DRAIN, id as f64, None, None, None, None, None),
+        ServerEvent::Warning(id, w) => (
+            EVENT_WARNING,
+            id as f64,
+            None,
+            None,
+            None,
+            Some(w.to_string()),
+            Some(w.code().to_string()),
+        ),
         ServerEvent::Connection(c) => (
             EVENT_CONNECTION,
-            c.id() as u32,
+            c.id() as f64,
             Some(NativeSession::from_connection(c)),
             None,
             None,
@@ -94,7 +122,7 @@ pub(crate) fn event_args(event: ServerEvent) -> EventArgs {
         ),
         ServerEvent::Batch(id, batch) => (
             EVENT_BATCH,
-            id as u32,
+            id as f64,
             None,
             Some(batch.data.into()),
             Some(batch.meta.into()),
@@ -103,7 +131,7 @@ pub(crate) fn event_args(event: ServerEvent) -> EventArgs {
         ),
         ServerEvent::Closed(id, error) => (
             EVENT_CLOSE,
-            id as u32,
+            id as f64,
             None,
             None,
             None,
@@ -133,6 +161,9 @@ pub struct ServerOptions {
     /// Listen with SO_REUSEPORT so other processes can listen on the same port (the JS
     /// face turns it on in node:cluster workers).
     pub reuse_port: Option<bool>,
+    /// Stop reading a session after each `publish` or `play` command until
+    /// `NativeSession.resumeReading()` (the live server's authorize).
+    pub pause_on_stream_commands: Option<bool>,
 }
 
 impl ServerOptions {
@@ -173,6 +204,9 @@ impl ServerOptions {
                 .send_queue_limit
                 .map_or(d.send_queue_limit, |v| v as usize),
             reuse_port: self.reuse_port.unwrap_or(d.reuse_port),
+            pause_on_stream_commands: self
+                .pause_on_stream_commands
+                .unwrap_or(d.pause_on_stream_commands),
         }
     }
 }
@@ -321,5 +355,23 @@ impl NativeServer {
     #[napi(catch_unwind)]
     pub fn set_ref(&mut self, env: Env, referenced: bool) -> napi::Result<()> {
         set_tsfn_ref(&env, &self.events, referenced)
+    }
+}
+
+/// Only in an addon built with the `test-hooks` feature (`npm run build:test-hooks`).
+#[cfg(feature = "test-hooks")]
+#[napi]
+impl NativeServer {
+    /// Sets the id the next connection gets (tests of ids past 2^32). Not part of
+    /// the public API.
+    #[napi(catch_unwind, js_name = "__setNextConnectionId")]
+    pub fn set_next_connection_id(id: f64) -> napi::Result<()> {
+        if !(id.fract() == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(&id)) {
+            return Err(invalid_arg(format!(
+                "connection id {id} is not an integer in 1..2^53"
+            )));
+        }
+        runtime::set_next_connection_id(id as u64);
+        Ok(())
     }
 }

@@ -308,11 +308,32 @@ impl NativeSession {
         }
     }
 
+    /// The connection id its events carry (0 for a detached session); a Number,
+    /// exact up to 2^53.
     #[napi(getter, catch_unwind)]
-    pub fn id(&self) -> u32 {
+    pub fn id(&self) -> f64 {
         match &self.backend {
-            Backend::Connection(c) => c.id() as u32,
-            Backend::Detached(_) => 0,
+            Backend::Connection(c) => c.id() as f64,
+            Backend::Detached(_) => 0.0,
+        }
+    }
+
+    /// Reading resumes after a `publish` or `play` command paused it (server option
+    /// `pauseOnStreamCommands`). No effect otherwise.
+    #[napi(catch_unwind)]
+    pub fn resume_reading(&self) {
+        if let Backend::Connection(c) = &self.backend {
+            c.resume_reading();
+        }
+    }
+
+    /// True if nothing waits to be written; otherwise a drain event (kind 4) follows
+    /// once it has all been written. A detached session's output is the feeder's.
+    #[napi(catch_unwind)]
+    pub fn request_drain(&self) -> bool {
+        match &self.backend {
+            Backend::Connection(c) => c.request_drain(),
+            Backend::Detached(d) => d.session.pending_output() == 0,
         }
     }
 

@@ -5,6 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 use super::amf::amf0::{self, Amf0Value};
 use super::amf::AmfError;
+use super::message::type_id;
 
 /// A command: its name and its values, named per [`field_names`].
 #[derive(Debug, Clone, PartialEq)]
@@ -139,4 +140,54 @@ fn skip_format_byte(payload: &[u8]) -> Result<&[u8], AmfError> {
         offset: 0,
         needed: 1,
     })
+}
+
+/// Whether a command message of type `type_id` (20 AMF0, 17 AMF3 with its leading
+/// format byte) is named one of `names`, read from the first bytes of its payload
+/// (`head`, at least the name's AMF0 string) without decoding it: the name is an AMF0
+/// string, marker 0x02, a u16 big-endian length, the UTF-8 (AMF0 §2.4; RTMP 1.0 §7.1.1).
+pub fn is_command_named(type_id: u8, head: &[u8], names: &[&str]) -> bool {
+    let body = match type_id {
+        type_id::AMF0_COMMAND => head,
+        type_id::AMF3_COMMAND => head.get(1..).unwrap_or_default(),
+        _ => return false,
+    };
+    let [0x02, hi, lo, rest @ ..] = body else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+    names
+        .iter()
+        .any(|name| name.len() == len && rest.get(..len) == Some(name.as_bytes()))
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    fn encoded(name: &str, amf3: bool) -> Vec<u8> {
+        let cmd = Command::from_values(name.into(), vec![Amf0Value::Number(0.0)]);
+        let mut out = BytesMut::new();
+        if amf3 {
+            encode_amf3_command(&cmd, &mut out);
+        } else {
+            encode_amf0_command(&cmd, &mut out);
+        }
+        out.to_vec()
+    }
+
+    #[test]
+    fn a_command_is_known_by_its_name_in_either_encoding() {
+        let names = ["publish", "play"];
+        assert!(is_command_named(20, &encoded("publish", false), &names));
+        assert!(is_command_named(17, &encoded("play", true), &names));
+        assert!(!is_command_named(20, &encoded("play2", false), &names));
+        assert!(!is_command_named(20, &encoded("pla", false), &names));
+        assert!(!is_command_named(20, &encoded("connect", false), &names));
+        // Not a command type; a truncated or non-string head.
+        assert!(!is_command_named(18, &encoded("play", false), &names));
+        assert!(!is_command_named(20, &[0x02, 0x00], &names));
+        assert!(!is_command_named(20, &[0x00, 0x00, 0x04], &names));
+        assert!(!is_command_named(17, &[], &names));
+    }
 }

@@ -30,6 +30,11 @@ pub struct ServerConfig {
     /// Listen with `SO_REUSEPORT`, sharing the port with other processes that do too
     /// (node:cluster workers); the kernel spreads connections across them.
     pub reuse_port: bool,
+    /// Stop reading a connection after each `publish` or `play` command it sends until
+    /// the app calls [`super::ConnectionHandle::resume_reading`]: media sent before the
+    /// app decided (to authorize, to set up the relay) waits in the socket, as
+    /// nginx-rtmp's `on_publish` makes it wait.
+    pub pause_on_stream_commands: bool,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +50,7 @@ impl Default for ServerConfig {
             max_send_buffer: 64 * 1024 * 1024,
             send_queue_limit: 4 * 1024 * 1024,
             reuse_port: false,
+            pause_on_stream_commands: false,
         }
     }
 }

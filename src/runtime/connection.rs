@@ -4,7 +4,7 @@
 
 use std::io::IoSlice;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -13,8 +13,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
 use super::transport::{Reader, Transport, Writer};
-use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig};
+use super::{BatchBuilder, EventSink, RuntimeError, ServerConfig, Warning};
 use crate::proto::chunk::{Message, OutgoingHeader};
+use crate::proto::command::is_command_named;
 use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::{type_id, ControlMessage};
 use crate::proto::outbound::{DropStats, Offer, SendQueue, SharedFrame, MAX_IOVECS};
@@ -22,6 +23,17 @@ use crate::proto::session::{Counters, Event, Session, Windows};
 
 /// Bytes handed to one vectored write.
 const WRITE_SIZE: usize = 256 * 1024;
+
+/// Least time between two warnings of media dropped for one slow peer, in ms.
+const DROP_WARNING_INTERVAL_MS: u64 = 10_000;
+
+/// The commands after which a connection with
+/// [`ServerConfig::pause_on_stream_commands`] stops reading until the app resumes it.
+const PAUSING_COMMANDS: [&str; 2] = ["publish", "play"];
+
+/// Bytes of a command's payload that hold its name if it is one of
+/// [`PAUSING_COMMANDS`]: an AMF3 format byte, the AMF0 string header, "publish".
+const PAUSING_NAME_BYTES: usize = 1 + 3 + 7;
 
 /// Buffers [`ConnectionHandle::relay_now`] reuses from one player to the next.
 #[derive(Default)]
@@ -102,6 +114,16 @@ struct Shared {
     publishing: Mutex<Option<Publishing>>,
     /// The session clock's origin (timestamps of pings and the handshake).
     started: Instant,
+    /// Where drains and warnings of this connection are reported.
+    sink: Arc<dyn EventSink>,
+    /// Reading stopped after a publish or play command, until
+    /// [`ConnectionHandle::resume_reading`].
+    paused: AtomicBool,
+    resume: Notify,
+    /// The app waits for the send queue to empty ([`ConnectionHandle::request_drain`]).
+    want_drain: AtomicBool,
+    /// The session clock's ms before which a slow-peer warning is not repeated.
+    next_drop_warning_ms: AtomicU64,
 }
 
 /// The app's handle on a connection: send messages, read its state, close it.
@@ -112,13 +134,14 @@ pub struct ConnectionHandle {
 
 impl ConnectionHandle {
     /// The handle of a new connection between `addrs` (remote, local) writing through
-    /// `writer`.
+    /// `writer`, reporting drains and warnings to `sink`.
     fn new(
         id: u64,
         (remote, local): (SocketAddr, SocketAddr),
         config: ServerConfig,
         session: Session,
         writer: &Writer,
+        sink: Arc<dyn EventSink>,
     ) -> Self {
         let (shutdown, _) = watch::channel(Shutdown::Running);
         let shared = Arc::new(Shared {
@@ -138,6 +161,11 @@ impl ConnectionHandle {
             shutdown,
             publishing: Mutex::new(None),
             started: Instant::now(),
+            sink,
+            paused: AtomicBool::new(false),
+            resume: Notify::new(),
+            want_drain: AtomicBool::new(false),
+            next_drop_warning_ms: AtomicU64::new(0),
         });
         Self { shared }
     }
@@ -297,6 +325,7 @@ impl ConnectionHandle {
         }
         let shared = &self.shared;
         let claimed = !shared.writing.swap(true, Ordering::SeqCst);
+        let mut dropped = false;
         let writer_needed = {
             // The write never waits, so holding the lock meanwhile costs little.
             let mut guard = self.state();
@@ -304,8 +333,9 @@ impl ConnectionHandle {
             state.flush();
             encode(state.session.windows().send_chunk_size, &mut scratch.frames);
             for (csid, frame) in scratch.frames.drain(..) {
-                if state.queue.offer(frame) == Offer::Queued {
-                    state.session.forget_chunk_stream(csid);
+                match state.queue.offer(frame) {
+                    Offer::Queued => state.session.forget_chunk_stream(csid),
+                    Offer::Dropped => dropped = true,
                 }
             }
             if claimed {
@@ -314,12 +344,76 @@ impl ConnectionHandle {
                 }
                 shared.writing.store(false, Ordering::SeqCst);
             }
-            // Unclaimed: the writer is mid-write and takes the queue after it.
-            !state.queue.is_empty() || !self.is_open()
+            // Unclaimed: the writer is mid-write and takes the queue after it. A
+            // drain the app waits for is reported by the writer task.
+            !state.queue.is_empty() || !self.is_open() || shared.want_drain.load(Ordering::SeqCst)
         };
         if writer_needed {
             self.wake_writer();
         }
+        if dropped {
+            self.warn_dropping();
+        }
+    }
+
+    /// Reports media dropped for this peer: at once the first time, then at most every
+    /// [`DROP_WARNING_INTERVAL_MS`].
+    fn warn_dropping(&self) {
+        let shared = &self.shared;
+        let now = shared.started.elapsed().as_millis() as u64;
+        let due = shared.next_drop_warning_ms.load(Ordering::Relaxed);
+        if now < due
+            || shared
+                .next_drop_warning_ms
+                .compare_exchange(
+                    due,
+                    now + DROP_WARNING_INTERVAL_MS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        let d = self.dropped();
+        shared.sink.warning(
+            shared.id,
+            Warning::SlowPeer {
+                video: d.video_frames,
+                audio: d.audio_frames,
+                limit: shared.config.send_queue_limit,
+            },
+        );
+    }
+
+    /// Reading resumes after a publish or play command paused it
+    /// ([`ServerConfig::pause_on_stream_commands`]); what the peer sent meanwhile is
+    /// then read in order. No effect on a connection that is not paused.
+    pub fn resume_reading(&self) {
+        self.shared.paused.store(false, Ordering::SeqCst);
+        self.shared.resume.notify_one();
+    }
+
+    /// Whether the connection stops reading after `msg` until the app resumes it.
+    fn pauses_after(&self, msg: &Message) -> bool {
+        self.shared.config.pause_on_stream_commands
+            && matches!(msg.type_id, type_id::AMF0_COMMAND | type_id::AMF3_COMMAND)
+            && is_command_named(
+                msg.type_id,
+                &msg.payload.head(PAUSING_NAME_BYTES),
+                &PAUSING_COMMANDS,
+            )
+    }
+
+    /// True if nothing waits to be written; otherwise the sink's `drained` is called
+    /// once it has all been written (or never, if the connection closes first).
+    pub fn request_drain(&self) -> bool {
+        let state = self.state();
+        if state.queue.is_empty() {
+            return true;
+        }
+        self.shared.want_drain.store(true, Ordering::SeqCst);
+        false
     }
 
     /// Whether received Acknowledgements (RTMP 1.0 §5.4.3) are delivered to the app, as
@@ -509,7 +603,7 @@ async fn run(
     let local = stream.local_addr()?;
     let session = new_session(role, config)?;
     let (reader, writer) = stream.split();
-    let handle = ConnectionHandle::new(id, (remote, local), config, session, &writer);
+    let handle = ConnectionHandle::new(id, (remote, local), config, session, &writer, sink.clone());
     let _close_on_exit = CloseOnExit(handle.clone());
     sink.connection(handle.clone());
     let mut writer_task = tokio::spawn(write_loop(writer, handle.clone()));
@@ -548,6 +642,9 @@ async fn read_loop(
     let mut established = false;
     // When the players of the stream this connection publishes are due what it sent.
     let mut merge_deadline = None;
+    // Parsing stopped after a publish or play with input left in the buffer: it is
+    // parsed once the app resumes, before anything more is read.
+    let mut held = false;
     // A client writes C0+C1 before reading anything.
     {
         let mut state = handle.state();
@@ -556,42 +653,50 @@ async fn read_loop(
     }
     handle.shared.wake_writer.notify_one();
     loop {
-        let read = reader.read_some(&mut input);
-        let read = if established {
-            let idle = config.idle_timeout;
-            let idle_deadline = tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
-            let merge_due = match merge_deadline {
-                Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)),
-                None => tokio::time::sleep(std::time::Duration::MAX / 4),
-            };
-            tokio::select! {
-                r = read => r?,
-                _ = merge_due, if merge_deadline.is_some() => {
-                    merge_deadline = None;
-                    handle.flush_players();
-                    continue;
-                }
-                _ = idle_deadline, if idle.is_some() => {
-                    return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
-                }
-                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
-                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
-                }
-            }
+        let paused = handle.shared.paused.load(Ordering::SeqCst);
+        if held && !paused {
+            held = false;
         } else {
-            let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
-            tokio::select! {
-                r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
-                    RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
-                })??,
-                s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
-                    return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+            let read = reader.read_some(&mut input);
+            let read = if established {
+                let idle = config.idle_timeout;
+                let idle_deadline =
+                    tokio::time::sleep(idle.unwrap_or(std::time::Duration::MAX / 4));
+                let merge_due = match merge_deadline {
+                    Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)),
+                    None => tokio::time::sleep(std::time::Duration::MAX / 4),
+                };
+                tokio::select! {
+                    r = read, if !paused => r?,
+                    // Paused: nothing is read until the app resumes.
+                    _ = handle.shared.resume.notified(), if paused => continue,
+                    _ = merge_due, if merge_deadline.is_some() => {
+                        merge_deadline = None;
+                        handle.flush_players();
+                        continue;
+                    }
+                    _ = idle_deadline, if idle.is_some() && !paused => {
+                        return Err(RuntimeError::IdleTimeout(idle.unwrap_or_default().as_millis()));
+                    }
+                    s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
+                        return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+                    }
                 }
+            } else {
+                let deadline = tokio::time::Instant::from_std(started + config.handshake_timeout);
+                tokio::select! {
+                    r = tokio::time::timeout_at(deadline, read) => r.map_err(|_| {
+                        RuntimeError::HandshakeTimeout(config.handshake_timeout.as_millis())
+                    })??,
+                    s = shutdown.wait_for(|s| *s != Shutdown::Running) => {
+                        return stop_reading(s.map_or(Shutdown::Destroy, |s| *s));
+                    }
+                }
+            };
+            if read == 0 {
+                handle.flush_players();
+                return Ok(());
             }
-        };
-        if read == 0 {
-            handle.flush_players();
-            return Ok(());
         }
         loop {
             let now_ms = started.elapsed().as_millis() as u32;
@@ -623,10 +728,20 @@ async fn read_loop(
                         continue;
                     }
                     batch.push(&msg);
-                    if batch.data_len() >= config.max_batch_bytes {
+                    // After a publish or play the command reaches the app now, and what
+                    // follows it waits (unparsed, then in the socket) until it resumes.
+                    let pause = handle.pauses_after(&msg);
+                    if pause || batch.data_len() >= config.max_batch_bytes {
                         handle.flush_players();
                         let permit = credits.clone().acquire_owned().await.ok();
+                        if pause {
+                            handle.shared.paused.store(true, Ordering::SeqCst);
+                        }
                         sink.batch(handle.id(), batch.take(permit));
+                    }
+                    if pause {
+                        held = true;
+                        break;
                     }
                 }
             }
@@ -661,7 +776,14 @@ async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(
             shared.wake_writer.notified().await;
             continue;
         }
-        handle.state().queue.take(&mut parts, WRITE_SIZE);
+        let drained = {
+            let mut queued = handle.state();
+            queued.queue.take(&mut parts, WRITE_SIZE);
+            parts.is_empty() && shared.want_drain.swap(false, Ordering::SeqCst)
+        };
+        if drained {
+            shared.sink.drained(shared.id);
+        }
         if !parts.is_empty() {
             let mut shutdown = shared.shutdown.subscribe();
             let written = tokio::select! {
@@ -748,22 +870,25 @@ pub(super) async fn test_handle(id: u64) -> (ConnectionHandle, Reader, Writer, T
     let config = ServerConfig::default();
     let (reader, writer) = Transport::Tcp(stream).split();
     let session = new_session(Role::Server, config).unwrap();
-    let handle = ConnectionHandle::new(id, addrs, config, session, &writer);
+    let handle = ConnectionHandle::new(id, addrs, config, session, &writer, Arc::new(NoSink));
     (handle, reader, writer, peer)
+}
+
+/// A sink that ignores everything, for tests.
+#[cfg(test)]
+pub(super) struct NoSink;
+
+#[cfg(test)]
+impl EventSink for NoSink {
+    fn connection(&self, _: ConnectionHandle) {}
+    fn ready(&self, _: u64) {}
+    fn batch(&self, _: u64, _: super::Batch) {}
+    fn closed(&self, _: u64, _: Option<RuntimeError>) {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct NoSink;
-
-    impl EventSink for NoSink {
-        fn connection(&self, _: ConnectionHandle) {}
-        fn ready(&self, _: u64) {}
-        fn batch(&self, _: u64, _: super::super::Batch) {}
-        fn closed(&self, _: u64, _: Option<RuntimeError>) {}
-    }
 
     /// An idle session's memory is mostly what its two tasks' futures hold, whatever
     /// state they wait in (BENCHMARKS.md: ~11 KB per idle session, against nginx-rtmp's

@@ -13,6 +13,7 @@ mod relay;
 mod server;
 mod tls;
 mod transport;
+mod warning;
 
 pub use batch::{Batch, BatchBuilder, META_FIELDS};
 pub use config::ServerConfig;
@@ -22,8 +23,11 @@ pub use flv_player::{adopt_socket, play_flv, FlvPlayer, FlvPlayerOptions, FlvPla
 pub use flv_sink::{flv_sink, FlvSink, FlvSinkFeed};
 pub use record::{record, RecordSummary, Recording};
 pub use relay::{Hub, HubStats, SinkKind};
+#[cfg(any(test, feature = "test-hooks"))]
+pub use server::set_next_connection_id;
 pub use server::{bind, connect, ServerHandle};
 pub use tls::{TlsClient, TlsServer, Trust};
+pub use warning::Warning;
 
 use std::sync::OnceLock;
 
@@ -38,6 +42,11 @@ pub trait EventSink: Send + Sync + 'static {
     fn batch(&self, conn_id: u64, batch: Batch);
     /// The connection ended; `error` says why if it was not a clean close.
     fn closed(&self, conn_id: u64, error: Option<RuntimeError>);
+    /// The send queue of a connection that asked for it
+    /// ([`ConnectionHandle::request_drain`]) was written out.
+    fn drained(&self, _conn_id: u64) {}
+    /// Something was dropped or refused; `conn_id` 0 for the server's own (accept).
+    fn warning(&self, _conn_id: u64, _warning: Warning) {}
 }
 
 /// Environment variable setting the number of the runtime's I/O threads.

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -10,7 +11,7 @@ use tokio::sync::watch;
 use super::connection::serve;
 use super::listener::listen_socket;
 use super::transport::Transport;
-use super::{tokio_handle, EventSink, RuntimeError, ServerConfig, TlsClient, TlsServer};
+use super::{tokio_handle, EventSink, RuntimeError, ServerConfig, TlsClient, TlsServer, Warning};
 use crate::proto::handshake::Role;
 
 /// A listening server. Dropping it or calling [`ServerHandle::close`] stops accepting;
@@ -37,11 +38,23 @@ impl Drop for ServerHandle {
     }
 }
 
+/// The next connection id.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// A process-wide unique id for a connection (server or client side).
 fn next_connection_id() -> u64 {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
+
+/// Sets the id the next connection gets: for tests of ids past 2^32 (u64 ids reach
+/// JS as Numbers, exact up to 2^53).
+#[cfg(any(test, feature = "test-hooks"))]
+pub fn set_next_connection_id(id: u64) {
+    NEXT_ID.store(id, Ordering::Relaxed);
+}
+
+/// Least time between two warnings of refused connections (each counts those since).
+const REFUSAL_WARNING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Connects to an RTMP server (over TLS with `tls`, checking the certificate against
 /// `host`) and runs a client session on the package's tokio runtime; everything is
@@ -90,6 +103,9 @@ pub fn bind(
     let (stop, mut stopped) = watch::channel(false);
     let active = Arc::new(AtomicUsize::new(0));
     rt.spawn(async move {
+        // Refused connections not yet reported, and when the last report went out.
+        let mut refused = 0u64;
+        let mut refusal_reported: Option<Instant> = None;
         loop {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -98,7 +114,14 @@ pub fn bind(
             match accepted {
                 // Past the limit a connection is closed at once, before any work.
                 Ok((stream, _)) if active.load(Ordering::Relaxed) >= config.max_connections => {
-                    drop(stream)
+                    drop(stream);
+                    refused += 1;
+                    if refusal_reported.is_none_or(|at| at.elapsed() >= REFUSAL_WARNING_INTERVAL) {
+                        refusal_reported = Some(Instant::now());
+                        let limit = config.max_connections;
+                        sink.warning(0, Warning::ConnectionLimit { refused, limit });
+                        refused = 0;
+                    }
                 }
                 Ok((stream, _)) => {
                     let id = next_connection_id();
@@ -120,7 +143,10 @@ pub fn bind(
                 }
                 // Per-connection accept errors (EMFILE, ECONNABORTED) must not stop
                 // the server; back off briefly.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+                Err(e) => {
+                    sink.warning(0, Warning::AcceptFailed(e.to_string()));
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             }
         }
     });

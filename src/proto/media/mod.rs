@@ -12,6 +12,8 @@ pub use tag_header::{
     audio_header, audio_packet, video_header, video_packet, TagHeader, Track, TruncatedHeader,
 };
 
+use std::borrow::Cow;
+
 use tag_header::{read_audio_header, read_video_header, Tracks};
 
 use super::chunk::Payload;
@@ -31,6 +33,18 @@ pub enum MediaRole {
     Audio,
 }
 
+impl MediaRole {
+    /// The role's name in the JS face (`chunk.msg.role`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Config => "config",
+            Self::Keyframe => "keyframe",
+            Self::InterFrame => "frame",
+            Self::Audio => "audio",
+        }
+    }
+}
+
 /// What a [`MediaRole::Config`] message carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigKind {
@@ -45,6 +59,18 @@ pub enum ConfigKind {
     Metadata,
     /// PacketTypeSequenceEnd (legacy AVCPacketType 2): the track's configuration ends.
     SequenceEnd,
+}
+
+impl ConfigKind {
+    /// The kind's name in the JS face (`chunk.msg.config`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SequenceStart => "sequenceStart",
+            Self::MultichannelConfig => "multichannelConfig",
+            Self::Metadata => "metadata",
+            Self::SequenceEnd => "sequenceEnd",
+        }
+    }
 }
 
 /// A set of track ids (Enhanced RTMP v2 multitrack: a UI8 each; a message that is not
@@ -99,14 +125,33 @@ const HEAD: usize = 64;
 /// first byte applies to every track of the message), other frames. A malformed
 /// header classifies as a plain frame, which the relay forwards and may drop.
 pub fn classify(message_type: u8, payload: &Payload) -> MediaClass {
+    classify_from(message_type, &payload.head(HEAD), payload.len(), || {
+        payload.contiguous()
+    })
+}
+
+/// [`classify`] for a payload in one slice.
+pub fn classify_bytes(message_type: u8, payload: &[u8]) -> MediaClass {
+    let head = &payload[..payload.len().min(HEAD)];
+    classify_from(message_type, head, payload.len(), || Cow::Borrowed(payload))
+}
+
+/// Classifies from the first bytes (`head`) of a payload of `len` bytes, reading the
+/// whole payload (`whole`) only for a header longer than the head or a configuration
+/// of many tracks.
+fn classify_from<'a>(
+    message_type: u8,
+    head: &[u8],
+    len: usize,
+    whole: impl Fn() -> Cow<'a, [u8]>,
+) -> MediaClass {
     let read = |bytes: &[u8], tracks| match message_type {
         type_id::VIDEO => read_video_header(bytes, tracks),
         _ => read_audio_header(bytes, tracks),
     };
-    let head = payload.head(HEAD);
-    let header = match read(&head, Tracks::First) {
+    let header = match read(head, Tracks::First) {
         Ok(h) => Ok(h),
-        Err(_) if head.len() < payload.len() => read(&payload.contiguous(), Tracks::First),
+        Err(_) if head.len() < len => read(&whole(), Tracks::First),
         Err(e) => Err(e),
     };
     let frame = if message_type == type_id::VIDEO {
@@ -135,7 +180,7 @@ pub fn classify(message_type: u8, payload: &Payload) -> MediaClass {
     // A configuration for many tracks in one message (ManyTracks, ManyTracksManyCodecs)
     // is cached for all of them: read every track (configurations are small).
     if config.is_some() && header.multitrack_type.is_some_and(|kind| kind != 0) {
-        if let Ok(all) = read(&payload.contiguous(), Tracks::All) {
+        if let Ok(all) = read(&whole(), Tracks::All) {
             all.tracks.iter().for_each(|t| tracks.insert(t.id));
         }
     }
@@ -157,7 +202,7 @@ fn video_config(h: &TagHeader) -> Option<ConfigKind> {
             _ => None,
         };
     }
-    if h.frame_type == Some(5) {
+    if h.frame_type == Some(5) && h.packet_type != Some(video_packet::METADATA) {
         // A command frame (VideoFrameType 5) carries a command, not media.
         return None;
     }

@@ -88,7 +88,11 @@ struct Cursor<'a> {
     tracks: Tracks,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    fn new(b: &'a [u8], tracks: Tracks) -> Self {
+        Self { b, pos: 0, tracks }
+    }
+
     fn u8(&mut self) -> Result<u8, TruncatedHeader> {
         let v = *self.b.get(self.pos).ok_or(TruncatedHeader(self.pos))?;
         self.pos += 1;
@@ -206,11 +210,7 @@ pub(super) fn read_video_header(
     payload: &[u8],
     tracks: Tracks,
 ) -> Result<TagHeader, TruncatedHeader> {
-    let mut c = Cursor {
-        b: payload,
-        pos: 0,
-        tracks,
-    };
+    let mut c = Cursor::new(payload, tracks);
     let first = c.u8()?;
     let mut h = TagHeader {
         frame_type: Some((first >> 4) & 0x07),
@@ -228,9 +228,13 @@ pub(super) fn read_video_header(
     }
     h.ex_header = true;
     let mut packet_type = c.mod_ex(&mut h, first & 0x0F, video_packet::MOD_EX)?;
-    if packet_type == video_packet::MULTITRACK {
+    // Enhanced RTMP v2 ExVideoTagHeader: a command frame (VideoFrameType 5) carries a
+    // VideoCommand byte and no FourCC, unless its packet is Metadata (as FFmpeg sends
+    // HEVC colorInfo: frame type 5, 'hvc1', AMF).
+    if h.frame_type == Some(5) && packet_type != video_packet::METADATA {
+    } else if packet_type == video_packet::MULTITRACK {
         packet_type = c.multitrack(&mut h)?;
-    } else if h.frame_type != Some(5) {
+    } else {
         h.fourcc = Some(c.fourcc()?);
     }
     h.packet_type = Some(packet_type);
@@ -248,11 +252,7 @@ pub(super) fn read_audio_header(
     payload: &[u8],
     tracks: Tracks,
 ) -> Result<TagHeader, TruncatedHeader> {
-    let mut c = Cursor {
-        b: payload,
-        pos: 0,
-        tracks,
-    };
+    let mut c = Cursor::new(payload, tracks);
     let first = c.u8()?;
     let format = first >> 4;
     let mut h = TagHeader::default();

@@ -5,18 +5,19 @@ use bytes::Bytes;
 
 use super::*;
 
+/// Both entry points, which must agree.
+fn both(message_type: u8, bytes: &[u8]) -> MediaClass {
+    let class = classify(message_type, &Payload::from(Bytes::copy_from_slice(bytes)));
+    assert_eq!(classify_bytes(message_type, bytes), class, "{bytes:02x?}");
+    class
+}
+
 fn video(bytes: &[u8]) -> MediaClass {
-    classify(
-        type_id::VIDEO,
-        &Payload::from(Bytes::copy_from_slice(bytes)),
-    )
+    both(type_id::VIDEO, bytes)
 }
 
 fn audio(bytes: &[u8]) -> MediaClass {
-    classify(
-        type_id::AUDIO,
-        &Payload::from(Bytes::copy_from_slice(bytes)),
-    )
+    both(type_id::AUDIO, bytes)
 }
 
 fn class(role: MediaRole, config: Option<ConfigKind>, tracks: &[u8]) -> MediaClass {
@@ -81,6 +82,15 @@ fn enhanced_single_track_forms() {
     assert_eq!(video(b"\x92vp09"), class(Config, Some(SequenceEnd), &[0]));
     // A command frame (frame type 5) carries no FourCC and no media.
     assert_eq!(video(&[0xD1, 0x00]), class(InterFrame, None, &[0]));
+    // ... unless its packet is Metadata: FFmpeg's HEVC colorInfo is frame type 5.
+    assert_eq!(
+        video(b"\xD4hvc1\x02\x00\x09colorInfo"),
+        class(Config, Some(Metadata), &[0])
+    );
+    assert_eq!(
+        video_header(b"\xD4hvc1\x02").unwrap().fourcc,
+        Some(*b"hvc1")
+    );
     assert_eq!(
         audio(b"\x90Opus\x01"),
         class(Config, Some(SequenceStart), &[0])

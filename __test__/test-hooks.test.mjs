@@ -1,13 +1,14 @@
-// Panic containment, with the fault injection hook (`__injectPanic`) that only an addon
-// built with the `test-hooks` cargo feature has: `npm test` builds one into
+// What only an addon built with the `test-hooks` cargo feature can show: panic
+// containment (the fault injection hook `__injectPanic`) and connection ids past 2^32
+// (`__setNextConnectionId`). Only such an addon has the hooks: `npm test` builds one into
 // target/test-hooks (the release binary has no such hook), and this file loads it
 // through the generated loader's NAPI_RS_NATIVE_LIBRARY_PATH override. Each test file
 // runs in a process of its own, so the other files keep the release build.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { once } from 'node:events';
+import * as loopback from './helpers/loopback.mjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,31 +25,18 @@ process.env.NAPI_RS_NATIVE_LIBRARY_PATH = path.join(hooksDir, addon);
 const require = createRequire(import.meta.url);
 const rtmpApi = require('../index.js');
 
-async function startServer(onSession) {
-  const server = rtmpApi.rtmpServer().createServer(onSession);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: server.address().port };
-}
+const startServer = (onSession, options) => loopback.startServer(rtmpApi, onSession, options);
+const connectClient = (port) => loopback.connectClient(rtmpApi, port);
 
-function connectClient(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    sock.on('error', reject);
-    rtmpApi.rtmpSession(sock, true, function () {
-      resolve({ session: this, sock });
-    });
-  });
-}
-
-test('the release addon has no fault injection hook; the test-hooks addon has', () => {
-  const { NativeSession } = require('../binding.js');
+test('the release addon has no test hooks; the test-hooks addon has', () => {
+  const { NativeSession, NativeServer } = require('../binding.js');
   assert.equal(typeof NativeSession.prototype.__injectPanic, 'function', 'the test-hooks build is loaded');
+  assert.equal(typeof NativeServer.__setNextConnectionId, 'function');
   const env = { ...process.env };
   delete env.NAPI_RS_NATIVE_LIBRARY_PATH;
-  const probe = "process.stdout.write(typeof require('./binding.js').NativeSession.prototype.__injectPanic)";
+  const probe = "const b = require('./binding.js'); process.stdout.write(typeof b.NativeSession.prototype.__injectPanic + ' ' + typeof b.NativeServer.__setNextConnectionId)";
   const release = execFileSync(process.execPath, ['-e', probe], { cwd: root, env, encoding: 'utf8' });
-  assert.equal(release, 'undefined', 'the package\'s own (release) addon');
+  assert.equal(release, 'undefined undefined', 'the package\'s own (release) addon');
 });
 
 test('a panic in a native call is a JS Error; one in a connection task ends only its session', async (t) => {
@@ -77,4 +65,24 @@ test('a panic in a native call is a JS Error; one in a connection task ends only
   const again = await connectClient(port);
   again.sock.destroy();
   healthy.sock.destroy();
+});
+
+test('connection ids past 2^32 reach JS whole (u64 ids as Numbers)', async (t) => {
+  const { NativeServer } = require('../binding.js');
+  const base = 2 ** 32 + 7;
+  NativeServer.__setNextConnectionId(base);
+  const sessions = [];
+  const { server, port } = await startServer((session) => sessions.push(session));
+  t.after(() => server.close());
+  const clients = [new rtmpApi.RtmpClient({ timeout: 2000 }), new rtmpApi.RtmpClient({ timeout: 2000 })];
+  t.after(() => clients.forEach((c) => c.session?.destroy()));
+  const sockets = clients.map((c) => c.connect(`rtmp://127.0.0.1:${port}/live/x`).catch(() => {}));
+  for (let i = 0; i < 500 && (sessions.length < 2 || clients.some((c) => !c.session)); i++) await new Promise((r) => setTimeout(r, 10));
+  const ids = [...sessions.map((s) => s.id), ...clients.map((c) => c.session.id)].sort((x, y) => x - y);
+  assert.equal(new Set(ids).size, 4, `distinct ids ${ids}`);
+  for (const id of ids) assert.ok(Number.isSafeInteger(id) && id >= base && id < base + 10, `id ${id} is whole, past 2^32`);
+  assert.deepEqual([...server._sessions.keys()].sort((x, y) => x - y), sessions.map((s) => s.id).sort((x, y) => x - y));
+  for (const s of sessions) s.destroy();
+  await Promise.all(sockets);
+  assert.throws(() => NativeServer.__setNextConnectionId(2 ** 53), /not an integer in 1\.\.2\^53/);
 });

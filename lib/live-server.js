@@ -1,0 +1,460 @@
+'use strict';
+
+// createLiveServer: the package's live server. Publishers and players meet on
+// "app/name" streams, relayed natively (LiveStream); JS decides who may publish and
+// play (`authorize`, which may be async: the session's reading pauses meanwhile, so
+// nothing it sends is lost or diverted), and hooks let apps build edges, pushes and
+// recorders on it. Metrics in Prometheus text, graceful close.
+
+const { RtmpServer } = require('./server.js');
+const { LiveStream } = require('./stream.js');
+const path = require('node:path');
+const { rtmpError } = require('./errors.js');
+
+/** How long close() lets sessions flush and end before it destroys them. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 3000;
+/** The window of the per-stream bitrate, and how often it is sampled. */
+const BITRATE_WINDOW_MS = 5000;
+const BITRATE_SAMPLE_MS = 1000;
+/** Chunk size, window and peer bandwidth announced on connect (as examples/server.js did). */
+const CHUNK_SIZE = 60000;
+const WINDOW_SIZE = 2500000;
+
+/**
+ * Splits a stream name of publish/play into the name and its query string
+ * (`key?token=...`).
+ * @param {unknown} streamName
+ */
+function splitStreamName(streamName) {
+  const [name, query = ''] = String(streamName || '').split('?');
+  return { name, query: new URLSearchParams(query) };
+}
+
+/**
+ * Merges the hooks of several building blocks (e.g. edge pulls and pushes) into one set
+ * of `onStream`/`beforePublish` options; each runs in the order given.
+ * @param {...{ onStream?: Function, beforePublish?: Function }} hookSets
+ */
+function combineHooks(...hookSets) {
+  const all = (name) => hookSets.map((h) => h && h[name]).filter(Boolean);
+  const [onStream, beforePublish] = [all('onStream'), all('beforePublish')];
+  return {
+    onStream: (stream) => onStream.forEach((hook) => hook(stream)),
+    beforePublish: (stream, session) => beforePublish.forEach((hook) => hook(stream, session)),
+  };
+}
+
+/** The default logger: ISO-dated lines on the console; `quiet` keeps only errors. */
+function consoleLogger(quiet) {
+  const stamp = (print) => (...args) => print(new Date().toISOString(), ...args);
+  const silent = () => {};
+  return {
+    info: quiet ? silent : stamp(console.log),
+    warn: quiet ? silent : stamp(console.warn),
+    error: stamp(console.error),
+  };
+}
+
+/** A Prometheus label value, escaped (text exposition format). */
+function label(value) {
+  return String(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Byte and drop counters of a session, as the metrics add them up. */
+function sessionTotals(session) {
+  const s = session._transport.native.stats();
+  return { receivedBytes: s.bytesIn, sentBytes: s.bytesOut, droppedMessages: s.droppedVideo + s.droppedAudio };
+}
+
+/**
+ * The live server: an RtmpServer (listen, address, events, getConnections, ref/unref)
+ * that runs the publish/play flow itself. See README "The live server".
+ */
+class LiveServer extends RtmpServer {
+  /** @param {import('../index.js').LiveServerOptions} [options] */
+  constructor(options = {}) {
+    const {
+      quiet = false, logger, authorize, onStream, beforePublish, emitMedia = false, streamOptions,
+      closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS, record,
+      ...serverOptions
+    } = options;
+    super(null, { ...serverOptions, pauseOnStreamCommands: true });
+    this._onSession = (session) => this._startSession(session);
+    this._log = logger || consoleLogger(quiet);
+    this._authorize = authorize;
+    this._onStream = onStream;
+    this._beforePublish = beforePublish;
+    this._emitMedia = emitMedia;
+    this._streamOptions = streamOptions;
+    this._closeTimeoutMs = closeTimeoutMs;
+    this._record = record;
+    /** Recordings not yet finalized (`record` option). */
+    this._recordings = new Set();
+    /** @type {Map<string, LiveStream>} live streams by "app/name" */
+    this.streams = new Map();
+    /** Counters of the sessions that have closed (open ones are read when asked). */
+    this._closedTotals = { receivedBytes: 0, sentBytes: 0, droppedMessages: 0 };
+    /** Warnings by code (native drops and refusals). */
+    this._warnings = new Map();
+    /** Publisher byte samples per stream for its bitrate: [{ at, bytes }]. */
+    this._samples = new Map();
+    this._sampler = null;
+    this._closing = false;
+    this.on('warning', (warning) => {
+      this._warnings.set(warning.code, (this._warnings.get(warning.code) || 0) + 1);
+      const who = warning.session ? ` (${warning.session.sock.remoteAddress})` : '';
+      this._log.warn(`${warning.code}: ${warning.message}${who}`);
+    });
+    this.on('listening', () => this._startSampling());
+  }
+
+  /**
+   * Stops accepting, tells every player its stream ended (StreamEOF and
+   * NetStream.Play.UnpublishNotify), ends every session after what is queued for it,
+   * and destroys those still open after `closeTimeoutMs`. 'close' (and `cb`) follow
+   * once every session has ended: within about `closeTimeoutMs`.
+   * @param {(err?: Error) => void} [cb]
+   */
+  close(cb) {
+    if (this._closing) {
+      if (typeof cb === 'function') {
+        if (this._sessions.size === 0) process.nextTick(cb, rtmpError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'));
+        else this.once('close', () => cb());
+      }
+      return this;
+    }
+    this._closing = true;
+    clearInterval(this._sampler);
+    // `cb` also waits (bounded) for the recordings the ending publications finalize.
+    super.close(typeof cb === 'function' ? (err) => this._afterRecordings(this._closeTimeoutMs, () => cb(err)) : undefined);
+    for (const stream of this.streams.values()) this._tellPlayersEnded(stream);
+    for (const session of this._sessions.values()) session.end();
+    const timer = setTimeout(() => this.closeAllConnections(), this._closeTimeoutMs);
+    this.once('close', () => clearTimeout(timer));
+    return this;
+  }
+
+  /**
+   * Prometheus text exposition (format 0.0.4): connections, publishers, players
+   * (gauges); bytes received and sent, media dropped for slow players, warnings
+   * (counters); each stream's players and the bitrate its publisher sends at (over
+   * the last 5 s), labelled app and name.
+   */
+  metrics() {
+    const s = this.stats();
+    const lines = [];
+    const metric = (name, type, help, samples) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+    };
+    const streamLabels = (st) => `{app="${label(st.app)}",name="${label(st.name)}"}`;
+    metric('rtmpapi_connections', 'gauge', 'Open RTMP sessions.', [['', s.connections]]);
+    metric('rtmpapi_publishers', 'gauge', 'Streams being published.', [['', s.publishers]]);
+    metric('rtmpapi_players', 'gauge', 'Players of all streams.', [['', s.players]]);
+    metric('rtmpapi_received_bytes_total', 'counter', 'Bytes received from peers.', [['', s.receivedBytes]]);
+    metric('rtmpapi_sent_bytes_total', 'counter', 'Bytes sent to peers (relayed media included).', [['', s.sentBytes]]);
+    metric('rtmpapi_dropped_messages_total', 'counter', 'Media frames dropped for slow players.', [['', s.droppedMessages]]);
+    metric('rtmpapi_warnings_total', 'counter', 'Warnings of the native layer (refused connections, accept errors, slow players) by code.',
+      Object.entries(s.warnings).map(([code, n]) => [`{code="${label(code)}"}`, n]));
+    metric('rtmpapi_stream_players', 'gauge', 'Players of each stream.', s.streams.map((st) => [streamLabels(st), st.players]));
+    metric('rtmpapi_stream_bitrate_bits_per_second', 'gauge', `Bitrate each stream's publisher sends at, over the last ${BITRATE_WINDOW_MS / 1000} s.`,
+      s.streams.filter((st) => st.publishing).map((st) => [streamLabels(st), Math.round(st.bitrate)]));
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** What metrics() reports, as an object. */
+  stats() {
+    const totals = { ...this._closedTotals };
+    for (const session of this._sessions.values()) {
+      const t = sessionTotals(session);
+      totals.receivedBytes += t.receivedBytes;
+      totals.sentBytes += t.sentBytes;
+      totals.droppedMessages += t.droppedMessages;
+    }
+    const now = Date.now();
+    const streams = [...this.streams.values()].map((stream) => {
+      const slash = stream.name.indexOf('/');
+      return {
+        app: stream.name.slice(0, slash),
+        name: stream.name.slice(slash + 1),
+        publishing: Boolean(stream.publisher),
+        players: stream.players.size,
+        bitrate: this._bitrate(stream, now),
+      };
+    });
+    return {
+      connections: this._sessions.size,
+      publishers: streams.filter((st) => st.publishing).length,
+      players: streams.reduce((n, st) => n + st.players, 0),
+      ...totals,
+      warnings: Object.fromEntries(this._warnings),
+      streams,
+    };
+  }
+
+  _startSampling() {
+    if (this._sampler) return;
+    this._sampler = setInterval(() => {
+      const now = Date.now();
+      for (const [stream, samples] of this._samples) {
+        if (!stream.publisher || stream.publisher.closed) continue;
+        samples.push({ at: now, bytes: stream.publisher.stats().bytesIn });
+        while (samples.length > 1 && now - samples[0].at > BITRATE_WINDOW_MS) samples.shift();
+      }
+    }, BITRATE_SAMPLE_MS);
+    this._sampler.unref();
+  }
+
+  /** Bits per second the publisher of `stream` sent since the oldest sample in the window. */
+  _bitrate(stream, now) {
+    const samples = this._samples.get(stream);
+    const publisher = stream.publisher;
+    if (!samples || !samples.length || !publisher || publisher.closed) return 0;
+    const oldest = samples[0];
+    const elapsed = now - oldest.at;
+    if (elapsed < 100) return 0;
+    return ((publisher.stats().bytesIn - oldest.bytes) * 8 * 1000) / elapsed;
+  }
+
+  _streamFor(key) {
+    let stream = this.streams.get(key);
+    if (!stream) {
+      stream = new LiveStream(key, this._streamOptions);
+      this.streams.set(key, stream);
+      const release = () => {
+        if (!stream.publisher && stream.players.size === 0 && this.streams.get(key) === stream) this.streams.delete(key);
+      };
+      stream.on('publish', (session) => this._samples.set(stream, [{ at: Date.now(), bytes: session.stats().bytesIn }]));
+      stream.on('unpublish', () => {
+        this._samples.delete(stream);
+        release();
+      });
+      stream.on('stop', release);
+      if (this._onStream) this._onStream(stream);
+    }
+    return stream;
+  }
+
+  /** Players of `stream` hear that it ended: StreamEOF and NetStream.Play.UnpublishNotify. */
+  _tellPlayersEnded(stream) {
+    for (const [player, id] of stream.players) {
+      if (player.closed) continue;
+      player.sendStreamEof(id);
+      player.sendStatus(id, { code: 'NetStream.Play.UnpublishNotify', description: `${stream.name} is now unpublished.` });
+    }
+  }
+
+  _startSession(session) {
+    const state = { app: '', nextStreamId: 0, published: new Map(), playing: new Map() };
+    const { remoteAddress, remotePort } = session.sock;
+    this._log.info('session from', remoteAddress, remotePort);
+    session.msg.loop(null, {
+      amf0cmd: (chunk) => this._onCommand(session, chunk, state),
+      amf3cmd: (chunk) => this._onCommand(session, chunk, state),
+    });
+    session.on('error', (err) => this._log.error('session error', remoteAddress, err.code, err.message));
+    session.on('close', () => {
+      for (const id of [...state.published.keys(), ...state.playing.keys()]) this._endStream(session, state, id);
+      const t = sessionTotals(session);
+      this._closedTotals.receivedBytes += t.receivedBytes;
+      this._closedTotals.sentBytes += t.sentBytes;
+      this._closedTotals.droppedMessages += t.droppedMessages;
+      this._log.info('session closed', remoteAddress, remotePort);
+    });
+  }
+
+  _onCommand(session, chunk, state) {
+    const msg = chunk.chunk.msg;
+    const msgStreamId = chunk.chunk.msgStreamId;
+    this._log.info(session.sock.remoteAddress, msg.cmd, JSON.stringify(msg));
+    const reply = (cmd, cmdObj, info) => chunk.sendAmf0EncCmdMsg({ cmd, transId: msg.transId, cmdObj, info });
+    switch (msg.cmd) {
+      case 'connect':
+        state.app = (msg.cmdObj && msg.cmdObj.app) || '';
+        chunk.sendSetWindowSize(WINDOW_SIZE);
+        chunk.sendSetPeerBw(WINDOW_SIZE, 2);
+        chunk.sendSetChunkSize(CHUNK_SIZE);
+        reply('_result', { fmsVer: 'FMS/3,0,1,123', capabilities: 31 }, {
+          level: 'status',
+          code: 'NetConnection.Connect.Success',
+          description: 'Connection succeeded.',
+          objectEncoding: (msg.cmdObj && msg.cmdObj.objectEncoding) || 0,
+        });
+        break;
+      case 'releaseStream':
+      case 'FCUnpublish':
+      case 'getStreamLength':
+        reply('_result', null, undefined);
+        break;
+      case 'FCPublish':
+        reply('_result', null, undefined);
+        session.sendCommand({ cmd: 'onFCPublish', transId: 0, cmdObj: null,
+          info: { code: 'NetStream.Publish.Start', description: msg.streamId } });
+        break;
+      case 'createStream':
+        state.nextStreamId += 1;
+        reply('_result', null, state.nextStreamId);
+        break;
+      case 'publish':
+        this._request(session, state, msgStreamId, 'publish', msg.name);
+        break;
+      case 'play':
+        this._request(session, state, msgStreamId, 'play', msg.streamName);
+        break;
+      case 'deleteStream':
+      case 'closeStream':
+        this._endStream(session, state, msg.cmd === 'deleteStream' ? msg.streamId : msgStreamId);
+        break;
+      default:
+    }
+  }
+
+  /**
+   * publish or play: the session's reading is paused natively after the command
+   * (pauseOnStreamCommands) until it is started or refused, so what it sends
+   * meanwhile waits in its socket and, once allowed, goes to the relay.
+   */
+  _request(session, state, msgStreamId, action, streamName) {
+    const { name, query } = splitStreamName(streamName);
+    const decided = (allowed) => {
+      if (session.closed) return;
+      try {
+        if (!allowed) this._refuse(session, msgStreamId, action, `Not allowed to ${action} ${state.app}/${name}.`);
+        else if (action === 'publish') this._startPublish(session, state, msgStreamId, name);
+        else this._startPlay(session, state, msgStreamId, name);
+      } finally {
+        session.resumeReading();
+      }
+    };
+    if (!this._authorize) {
+      decided(true);
+      return;
+    }
+    let verdict;
+    try {
+      verdict = this._authorize({ action, app: state.app, name, query, session });
+    } catch (err) {
+      verdict = Promise.reject(err);
+    }
+    if (!verdict || typeof verdict.then !== 'function') {
+      decided(Boolean(verdict));
+      return;
+    }
+    Promise.resolve(verdict).then((allowed) => decided(Boolean(allowed)), (err) => {
+      this._log.warn(`authorize threw for ${action} ${state.app}/${name}: ${err && err.message}`);
+      decided(false);
+    });
+  }
+
+  _refuse(session, msgStreamId, action, description) {
+    const code = action === 'publish' ? 'NetStream.Publish.BadName' : 'NetStream.Play.Failed';
+    session.sendStatus(msgStreamId, { level: 'error', code, description });
+    this._log.info(`refused ${session.sock.remoteAddress}: ${description}`);
+  }
+
+  _startPublish(session, state, msgStreamId, name) {
+    if (this._closing) return this._refuse(session, msgStreamId, 'publish', 'The server is closing.');
+    const key = `${state.app}/${name}`;
+    // The native relay takes one publication per connection.
+    const [other] = state.published.values();
+    if (other) return this._refuse(session, msgStreamId, 'publish', `This connection already publishes ${other.name}.`);
+    const stream = this._streamFor(key);
+    if (this._beforePublish) this._beforePublish(stream, session);
+    if (stream.publisher) return this._refuse(session, msgStreamId, 'publish', `${stream.name} is already being published.`);
+    this._startRecording(stream, session);
+    stream.setPublisher(session, msgStreamId, { emit: this._emitMedia });
+    state.published.set(msgStreamId, stream);
+    session.sendStreamBegin(msgStreamId);
+    session.sendStatus(msgStreamId, { code: 'NetStream.Publish.Start', description: `${stream.name} is now published.` });
+    for (const [player, id] of stream.players) {
+      player.sendStreamBegin(id);
+      player.sendStatus(id, { code: 'NetStream.Play.PublishNotify', description: `${stream.name} is now published.` });
+    }
+    this._log.info(`publishing ${stream.name}`);
+    return undefined;
+  }
+
+  _startPlay(session, state, msgStreamId, name) {
+    if (this._closing) return this._refuse(session, msgStreamId, 'play', 'The server is closing.');
+    const previous = state.playing.get(msgStreamId);
+    if (previous) previous.removePlayer(session);
+    const stream = this._streamFor(`${state.app}/${name}`);
+    session.sendStreamBegin(msgStreamId);
+    session.sendStatus(msgStreamId, { code: 'NetStream.Play.Reset', description: `Playing and resetting ${stream.name}.` });
+    session.sendStatus(msgStreamId, { code: 'NetStream.Play.Start', description: `Started playing ${stream.name}.` });
+    session.sendData(['|RtmpSampleAccess', true, true], 0, msgStreamId);
+    state.playing.set(msgStreamId, stream);
+    stream.addPlayer(session, msgStreamId);
+    this._log.info(`playing ${stream.name} (${stream.players.size} players)`);
+    return undefined;
+  }
+
+  /** A message stream ends: stop its publication or its playback. */
+  _endStream(session, state, msgStreamId) {
+    const published = state.published.get(msgStreamId);
+    if (published) {
+      state.published.delete(msgStreamId);
+      if (!this._closing) this._tellPlayersEnded(published);
+      published.removePublisher(session);
+      this._log.info(`unpublished ${published.name}`);
+    }
+    const played = state.playing.get(msgStreamId);
+    if (played) {
+      state.playing.delete(msgStreamId);
+      played.removePlayer(session);
+    }
+  }
+
+  // ---- Native recording (`record` option): needs LiveStream#record ----
+
+  /**
+   * Starts recording the publication `session` is about to make into
+   * `<dir>/<app>-<name>-<ISO time>.flv` (before setPublisher: the file has it from its
+   * first message), if the `record` option asks for it (`record.when(stream, session)`
+   * may decline) and LiveStream#record exists. It ends, finalized natively, when the
+   * publisher leaves; close() waits for that.
+   */
+  _startRecording(stream, session) {
+    const options = this._record;
+    if (!options || typeof stream.record !== 'function') return;
+    if (options.when && !options.when(stream, session)) return;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = path.join(options.dir, `${stream.name.replace(/[^\w.-]+/g, '-')}-${stamp}.flv`);
+    let recording;
+    try {
+      recording = stream.record(file, options.queueLimit === undefined ? undefined : { queueLimit: options.queueLimit });
+    } catch (err) {
+      this._log.error(`cannot record ${file}: ${err.message}`);
+      return;
+    }
+    this._recordings.add(recording);
+    recording.on('error', (err) => this._log.error(`recording ${file}: ${err.code} ${err.message}`));
+    recording.once('close', (info) => {
+      this._recordings.delete(recording);
+      this._log.info(`recorded ${file} (${info.bytes} bytes, ${info.durationMs} ms)`);
+    });
+    this.emit('recording', recording, stream, session);
+  }
+
+  /** Calls `cb` once every recording is finalized, or after `ms`. */
+  _afterRecordings(ms, cb) {
+    const pending = [...this._recordings].filter((r) => !r.closed);
+    if (pending.length === 0) return cb();
+    const timer = setTimeout(cb, ms);
+    Promise.all(pending.map((r) => new Promise((resolve) => r.once('close', resolve)))).then(() => {
+      clearTimeout(timer);
+      cb();
+    });
+    return undefined;
+  }
+}
+
+/**
+ * The live server, not yet listening.
+ * @param {import('../index.js').LiveServerOptions} [options]
+ */
+function createLiveServer(options) {
+  return new LiveServer(options);
+}
+
+module.exports = { createLiveServer, LiveServer, combineHooks, splitStreamName };
