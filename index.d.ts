@@ -542,9 +542,12 @@ export interface StreamRequest {
   app: string;
   /** The stream name without its query string. */
   name: string;
-  /** The query string of the stream name (`key?token=...`). */
+  /** The query string of the stream name (`key?token=...`), or of the URL of an HTTP-FLV / WebSocket-FLV request. */
   query: URLSearchParams;
-  session: Session;
+  /** The RTMP session; null for an HTTP-FLV or WebSocket-FLV player (see `req`). */
+  session: Session | null;
+  /** The HTTP request of an HTTP-FLV or WebSocket-FLV player (`LiveServer#httpHandler`). */
+  req?: IncomingMessage;
 }
 
 /** Where the live server logs; console-like. */
@@ -605,6 +608,17 @@ export declare class LiveServer extends RtmpServer {
   metrics(): string;
   /** What metrics() reports, as an object. */
   stats(): LiveServerStats;
+  /**
+   * The HTTP side for a node:http server: HTTP-FLV and WebSocket-FLV on `/<app>/<name>.flv`
+   * (players of a stream not yet published wait for it; `authorize` is asked with
+   * `action: 'play'`, `session: null` and `req`), the CORS preflight, and (unless
+   * `playerPage: false`) the player page at `/` with `/streams.json` and `/mpegts.js`.
+   * Each function returns true when it handled the request. What `npm start` serves on $HTTP_PORT.
+   */
+  httpHandler(options?: { cors?: string | false; queueLimit?: number; playerPage?: boolean }): {
+    request(req: IncomingMessage, res: ServerResponse): boolean;
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  };
   /** Stops accepting, tells players their streams ended (StreamEOF, NetStream.Play.UnpublishNotify), ends every session after what is queued for it and destroys those still open after `closeTimeoutMs`; 'close' and `callback` follow within about that time. */
   close(callback?: (err?: Error) => void): this;
 }

@@ -196,3 +196,42 @@ test('a player that does not stay ends with the publication; stop() ends the oth
   assert.ok(info.bytes > staying.data().length, 'head and chunk framing counted too')
   http.close()
 })
+
+test('npm start serves /live/<key>.flv over HTTP and WebSocket and a player page with mpegts.js from node_modules', async () => {
+  const { startListeningServer } = await import('./helpers/process.mjs')
+  const { child, port, output } = await startListeningServer(process.execPath, [path.join(here, '..', 'examples', 'server.js')],
+    { env: { RTMP_QUIET: '1', HTTP_PORT: '0' } })
+  try {
+    let m
+    for (let i = 0; i < 100 && !(m = /players on http:\/\/127\.0\.0\.1:(\d+)\//.exec(output())); i++) await sleep(50)
+    assert.ok(m, output())
+    const base = `127.0.0.1:${m[1]}`
+    // A player before the publisher waits for it (the live server makes the stream).
+    const waiting = httpRecorder(`http://${base}/live/started.flv`)
+    assert.equal((await waiting.started).statusCode, 200)
+    const published = publish(`rtmp://127.0.0.1:${port}/live/started`, fixture, { realtime: true, timeoutMs: 30000 })
+    await sleep(2000)
+    const ws = wsRecorder(`ws://${base}/live/started.flv`)
+    await ws.opened
+    const page = await fetchRaw(`http://${base}/`)
+    assert.equal(page.status, 200)
+    assert.match(page.body, /<script src="\/mpegts\.js"><\/script>/)
+    const script = await fetchRaw(`http://${base}/mpegts.js`)
+    assert.equal(script.status, 200)
+    assert.match(script.headers['content-type'], /javascript/)
+    assert.match(script.body, /mpegts/)
+    const listed = JSON.parse((await fetchRaw(`http://${base}/streams.json`)).body)
+    assert.deepEqual(listed.map((s) => `${s.app}/${s.name}`), ['live/started'])
+    assert.equal(listed[0].players, 2, 'the HTTP-FLV and WebSocket-FLV players count')
+    await sleep(2500)
+    waiting.stop()
+    ws.stop()
+    await checkRecording('npm-start-http', waiting.data())
+    await checkRecording('npm-start-ws', ws.data())
+    assert.equal((await fetchRaw(`http://${base}/metrics`)).status, 200, '/metrics still served')
+    assert.equal((await published).code, 0)
+  } finally {
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  }
+})

@@ -170,3 +170,13 @@ function browserPlayback(live: LiveStream): void {
   void [live.flvPlayers.size, live.stats().flvSinks];
 }
 void browserPlayback;
+
+import { createLiveServer } from '../../index';
+
+function liveHttp(): void {
+  const live = createLiveServer({ authorize: ({ action, session, req }) => action === 'play' && (session !== null || req?.headers.cookie !== undefined) });
+  const side = live.httpHandler({ cors: '*', playerPage: true });
+  const web = createHttpServer((req, res) => void side.request(req, res));
+  web.on('upgrade', (req, socket, head) => void side.upgrade(req, socket, head));
+}
+void liveHttp;
