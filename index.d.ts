@@ -439,7 +439,7 @@ export declare class LiveStream extends EventEmitter {
   /** Stops relaying to a player. */
   removePlayer(session: Session): void;
   /** Players, messages relayed, and what the GOP cache holds. */
-  stats(): { players: number; messages: number; gopMessages: number; gopBytes: number };
+  stats(): { players: number; flvSinks: number; messages: number; gopMessages: number; gopBytes: number };
   /** A publisher was set (its media on `msgStreamId` is relayed). */
   on(event: 'publish', listener: (session: Session, msgStreamId: number) => void): this;
   /** The publisher left (removePublisher, or its session closed). */
@@ -569,9 +569,12 @@ export interface StreamRequest {
   app: string;
   /** The stream name without its query string. */
   name: string;
-  /** The query string of the stream name (`key?token=...`). */
+  /** The query string of the stream name (`key?token=...`), or of the URL of an HTTP-FLV / WebSocket-FLV request. */
   query: URLSearchParams;
-  session: Session;
+  /** The RTMP session; null for an HTTP-FLV or WebSocket-FLV player (see `req`). */
+  session: Session | null;
+  /** The HTTP request of an HTTP-FLV or WebSocket-FLV player (`LiveServer#httpHandler`). */
+  req?: IncomingMessage;
 }
 
 /** Where the live server logs; console-like. */
@@ -632,6 +635,17 @@ export declare class LiveServer extends RtmpServer {
   metrics(): string;
   /** What metrics() reports, as an object. */
   stats(): LiveServerStats;
+  /**
+   * The HTTP side for a node:http server: HTTP-FLV and WebSocket-FLV on `/<app>/<name>.flv`
+   * (players of a stream not yet published wait for it; `authorize` is asked with
+   * `action: 'play'`, `session: null` and `req`), the CORS preflight, and (unless
+   * `playerPage: false`) the player page at `/` with `/streams.json` and `/mpegts.js`.
+   * Each function returns true when it handled the request. What `npm start` serves on $HTTP_PORT.
+   */
+  httpHandler(options?: { cors?: string | false; queueLimit?: number; playerPage?: boolean }): {
+    request(req: IncomingMessage, res: ServerResponse): boolean;
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  };
   /** Stops accepting, tells players their streams ended (StreamEOF, NetStream.Play.UnpublishNotify), ends every session after what is queued for it and destroys those still open after `closeTimeoutMs`; 'close' and `callback` follow within about that time. */
   close(callback?: (err?: Error) => void): this;
 }
@@ -1058,3 +1072,84 @@ export interface LiveStream {
    */
   hls(options?: HlsOptions): HlsOutput;
 }
+
+// ---- Browser playback: HTTP-FLV and WebSocket-FLV ----
+
+/** Options of an HTTP-FLV or WebSocket-FLV player. */
+export interface FlvPlayerOptions {
+  /** Access-Control-Allow-Origin of the response (default '*'; false: none). A specific origin also refuses WebSocket handshakes from other origins (403). */
+  cors?: string | false;
+  /** Media bytes held for a slow player before frames are dropped, by the RTMP players' policy (default 4 MiB). */
+  queueLimit?: number;
+  /** Stay for the next publication when the publisher leaves (default true); false: the response ends with the publication. */
+  stays?: boolean;
+}
+
+/** How an FLV player ended: the 'close' event's argument and what `stop()` resolves. */
+export interface FlvPlayerInfo {
+  /** Bytes written to the connection (the response head and framing included). */
+  bytes: number;
+  /** Frames dropped because the player was slower than the stream. */
+  dropped: { video: number; audio: number };
+  /** Why it ended, if on an error: ERR_RTMP_WEBSOCKET (the client broke RFC 6455), ERR_RTMP_WRITE_TIMEOUT (it read nothing for 30 s), ERR_RTMP_SOCKET. */
+  error?: RtmpError;
+}
+
+/**
+ * An HTTP-FLV or WebSocket-FLV player of a LiveStream: its connection was taken over
+ * from Node; the response, the FLV header, the join burst and the live tags are written
+ * natively. It ends when its client leaves, on `stop()`, or (with `stays: false`) with
+ * the publication.
+ */
+export declare class FlvPlayer extends EventEmitter {
+  readonly stream: LiveStream;
+  readonly transport: 'http' | 'websocket';
+  readonly remoteAddress: string | undefined;
+  /** True once the connection has ended ('close' emitted). */
+  readonly closed: boolean;
+  /** Ends the player: what is queued is written, then the end of the stream (the last chunk, or a WebSocket close 1001). */
+  stop(): Promise<FlvPlayerInfo>;
+  stats(): { queuedBytes: number; dropped: { video: number; audio: number } };
+  on(event: 'error', listener: (err: RtmpError) => void): this;
+  on(event: 'close', listener: (info: FlvPlayerInfo) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export interface LiveStream {
+  /** HTTP-FLV and WebSocket-FLV players now playing. */
+  readonly flvPlayers: Set<FlvPlayer>;
+  /**
+   * Plays this stream to an HTTP request as HTTP-FLV (200, video/x-flv, chunked; CORS).
+   * The request's connection is taken over natively (`res` is not used further); with
+   * no publisher yet the player waits for one. Throws ERR_FLV_SOCKET when the
+   * connection cannot be taken over (HTTPS: TLS is Node's; see README).
+   */
+  addFlvPlayer(req: IncomingMessage, res: ServerResponse, options?: FlvPlayerOptions): FlvPlayer;
+  /**
+   * Plays this stream to a WebSocket upgrade request as WebSocket-FLV: the 101, then
+   * binary frames of whole FLV tags, written natively. A request that is no valid
+   * handshake is answered 400 (426 for another version) and undefined returned.
+   */
+  addWebSocketFlvPlayer(req: IncomingMessage, socket: Duplex, head: Buffer, options?: FlvPlayerOptions): FlvPlayer | undefined;
+  on(event: 'flvPlay' | 'flvStop', listener: (player: FlvPlayer) => void): this;
+}
+
+/** Options of {@link flvHttpHandler}. */
+export interface FlvHttpHandlerOptions extends FlvPlayerOptions {
+  /** The stream of `/<app>/<name>.flv`: a function (undefined: 404) or a Map keyed "app/name". */
+  streams: ((app: string, name: string, req: IncomingMessage) => LiveStream | undefined) | Map<string, LiveStream>;
+  /** Whether the request may play (false, or a promise of false: 403). */
+  authorize?: (req: IncomingMessage, where: { app: string; name: string; query: URLSearchParams }) => boolean | Promise<boolean>;
+  /** Called with each player started. */
+  onPlayer?: (player: FlvPlayer) => void;
+}
+
+/**
+ * The routes of FLV playback for a node:http server: `GET /<app>/<name>.flv`, the same
+ * path as a WebSocket upgrade, and its CORS preflight. Each returns true when it
+ * handled the request (other paths are left to the caller).
+ */
+export declare function flvHttpHandler(options: FlvHttpHandlerOptions): {
+  request(req: IncomingMessage, res: ServerResponse): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+};

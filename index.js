@@ -64,6 +64,7 @@ const { Session } = require('./lib/session.js');
 const { ChunkObject } = require('./lib/chunk.js');
 const amf = require('./lib/amf.js');
 const { LiveStream } = require('./lib/stream.js');
+const { FlvPlayer, flvHttpHandler } = require('./lib/flv-player.js');
 const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
 const { createLiveServer, LiveServer, combineHooks } = require('./lib/live-server.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
@@ -82,6 +83,8 @@ module.exports = {
   Session,
   ChunkObject,
   LiveStream,
+  FlvPlayer,
+  flvHttpHandler,
   createLiveServer,
   LiveServer,
   combineHooks,

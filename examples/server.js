@@ -1,6 +1,7 @@
 // The live server of `npm start`: the package's createLiveServer, listening for RTMP
-// on $PORT (default 1935) and serving its Prometheus metrics on
-// http://HOST:$HTTP_PORT/metrics (default 8000). Publish to rtmp://HOST:PORT/live/<key>
+// on $PORT (default 1935) and serving on http://HOST:$HTTP_PORT (default 8000) its
+// Prometheus metrics (/metrics), HTTP-FLV and WebSocket-FLV (/live/<key>.flv) and a
+// player page (/, mpegts.js served from node_modules). Publish to rtmp://HOST:PORT/live/<key>
 // with FFmpeg or OBS, play the same URL with ffplay, VLC, FFmpeg or rtmpdump. Many
 // streams at once; players that come before the publisher get the stream when it
 // starts; a second publisher on a busy key is refused. Media is relayed natively (the
@@ -44,23 +45,32 @@ function sayer(quiet) {
 }
 
 /**
- * Serves `server.metrics()` on http://HOST:port/metrics. A port that cannot be bound
- * is reported and the RTMP server goes on without it.
+ * Serves `server.metrics()` on http://HOST:port/metrics, and the live server's HTTP
+ * side (HTTP-FLV, WebSocket-FLV, the player page: `server.httpHandler()`). A port that
+ * cannot be bound is reported and the RTMP server goes on without it.
  * @param {import('..').LiveServer} server
  * @param {number} port
  */
 function serveMetrics(server, port) {
+  const live = server.httpHandler();
   const web = http.createServer((req, res) => {
+    if (live.request(req, res)) return;
     if (req.method === 'GET' && req.url.split('?')[0] === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(server.metrics());
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found: try /metrics\n');
+      res.end('not found: try /, /live/<key>.flv or /metrics\n');
     }
   });
+  web.on('upgrade', (req, socket, head) => {
+    if (!live.upgrade(req, socket, head)) socket.destroy();
+  });
   web.on('error', (err) => console.error(`metrics server: ${err.code} ${err.message}`));
-  web.listen(port, () => console.log(`metrics on http://127.0.0.1:${web.address().port}/metrics`));
+  web.listen(port, () => {
+    const base = `http://127.0.0.1:${web.address().port}`;
+    console.log(`metrics on ${base}/metrics, players on ${base}/ (HTTP-FLV and WebSocket-FLV: ${base}/live/<key>.flv)`);
+  });
   server.once('close', () => web.close());
   return web;
 }

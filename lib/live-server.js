@@ -8,6 +8,8 @@
 
 const { RtmpServer } = require('./server.js');
 const { LiveStream } = require('./stream.js');
+const { flvHttpHandler } = require('./flv-player.js');
+const { playerPageHandler } = require('./player-page.js');
 const path = require('node:path');
 const { rtmpError } = require('./errors.js');
 
@@ -127,7 +129,10 @@ class LiveServer extends RtmpServer {
     clearInterval(this._sampler);
     // `cb` also waits (bounded) for the recordings the ending publications finalize.
     super.close(typeof cb === 'function' ? (err) => this._afterRecordings(this._closeTimeoutMs, () => cb(err)) : undefined);
-    for (const stream of this.streams.values()) this._tellPlayersEnded(stream);
+    for (const stream of this.streams.values()) {
+      this._tellPlayersEnded(stream);
+      for (const player of stream.flvPlayers) player.stop();
+    }
     for (const session of this._sessions.values()) session.end();
     const timer = setTimeout(() => this.closeAllConnections(), this._closeTimeoutMs);
     this.once('close', () => clearTimeout(timer));
@@ -178,7 +183,7 @@ class LiveServer extends RtmpServer {
         app: stream.name.slice(0, slash),
         name: stream.name.slice(slash + 1),
         publishing: Boolean(stream.publisher),
-        players: stream.players.size,
+        players: stream.players.size + stream.flvPlayers.size,
         bitrate: this._bitrate(stream, now),
       };
     });
@@ -189,6 +194,31 @@ class LiveServer extends RtmpServer {
       ...totals,
       warnings: Object.fromEntries(this._warnings),
       streams,
+    };
+  }
+
+  /**
+   * The HTTP side of the live server for a node:http server: HTTP-FLV and
+   * WebSocket-FLV on `/<app>/<name>.flv` (players of a stream not published yet wait
+   * for it; `authorize` is asked with `action: 'play'` and `req` instead of a session),
+   * the CORS preflight, and the player page at `/` (with `/mpegts.js`).
+   * `request(req, res)` / `upgrade(req, socket, head)` return true when they handled it.
+   * @param {{ cors?: string | false, queueLimit?: number, playerPage?: boolean }} [options]
+   */
+  httpHandler(options = {}) {
+    const { playerPage = true, ...flvOptions } = options;
+    const flv = flvHttpHandler({
+      ...flvOptions,
+      streams: (app, name) => (this._closing ? undefined : this._streamFor(`${app}/${name}`)),
+      authorize: this._authorize
+        ? (req, { app, name, query }) => this._authorize({ action: 'play', app, name, query, session: null, req })
+        : undefined,
+      onPlayer: (player) => this._log.info(`playing ${player.stream.name} over ${player.transport === 'http' ? 'HTTP-FLV' : 'WebSocket-FLV'} (${player.remoteAddress})`),
+    });
+    const page = playerPage ? playerPageHandler(() => this.stats().streams.filter((st) => st.publishing)) : null;
+    return {
+      request: (req, res) => flv.request(req, res) || (page !== null && page(req, res)),
+      upgrade: (req, socket, head) => flv.upgrade(req, socket, head),
     };
   }
 
@@ -222,7 +252,7 @@ class LiveServer extends RtmpServer {
       stream = new LiveStream(key, this._streamOptions);
       this.streams.set(key, stream);
       const release = () => {
-        if (!stream.publisher && stream.players.size === 0 && this.streams.get(key) === stream) this.streams.delete(key);
+        if (!stream.publisher && stream.players.size === 0 && stream.flvPlayers.size === 0 && this.streams.get(key) === stream) this.streams.delete(key);
       };
       stream.on('publish', (session) => this._samples.set(stream, [{ at: Date.now(), bytes: session.stats().bytesIn }]));
       stream.on('unpublish', () => {
@@ -230,6 +260,7 @@ class LiveServer extends RtmpServer {
         release();
       });
       stream.on('stop', release);
+      stream.on('flvStop', release);
       if (this._onStream) this._onStream(stream);
     }
     return stream;

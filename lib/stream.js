@@ -7,6 +7,7 @@ const { EventEmitter } = require('node:events');
 const { NativeStream } = require('../binding.js');
 const { Recording } = require('./recording.js');
 const { HlsOutput } = require('./hls.js');
+const flvPlayer = require('./flv-player.js');
 
 /**
  * The stream each session publishes to: the native relay takes one publication per
@@ -32,7 +33,8 @@ function optionalInteger(options, name, max) {
 
 /**
  * Events: 'publish' (session, msgStreamId) and 'unpublish' (session) as the publisher
- * comes and goes; 'play' (session, msgStreamId) and 'stop' (session) as players do.
+ * comes and goes; 'play' (session, msgStreamId) and 'stop' (session) as players do;
+ * 'flvPlay' (player) and 'flvStop' (player) as HTTP-FLV and WebSocket-FLV players do.
  */
 class LiveStream extends EventEmitter {
   /**
@@ -54,6 +56,8 @@ class LiveStream extends EventEmitter {
     this.publisher = null;
     /** @type {Map<import('./session.js').Session, number>} player → its message stream id */
     this.players = new Map();
+    /** @type {Set<import('./flv-player.js').FlvPlayer>} HTTP-FLV and WebSocket-FLV players */
+    this.flvPlayers = new Set();
     /** The 'close' listener of each player and of the publisher, removed as they leave. */
     this._closeListeners = new Map();
   }
@@ -136,7 +140,7 @@ class LiveStream extends EventEmitter {
     this.emit('stop', session);
   }
 
-  /** `{ players, messages, gopMessages, gopBytes }` */
+  /** `{ players, flvSinks, messages, gopMessages, gopBytes }` (flvSinks: recordings and FLV players) */
   stats() {
     return this._native.stats();
   }
@@ -173,6 +177,52 @@ class LiveStream extends EventEmitter {
   hls(options) {
     if (!this._hls || this._hls.closed) this._hls = new HlsOutput(this, options);
     return this._hls;
+  }
+
+  // ---- Browser playback (lib/flv-player.js) ----
+
+  /**
+   * Plays this stream to an HTTP request as HTTP-FLV: the response (200, video/x-flv,
+   * chunked; CORS) and everything after it are written natively to the request's
+   * connection, which is taken over from Node (`res` is not used further). Authorize
+   * and route before calling it. With no publisher yet the player waits for one.
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   * @param {{ cors?: string | false, queueLimit?: number, stays?: boolean }} [options] -
+   *   `cors`: Access-Control-Allow-Origin (default '*', false for none); `queueLimit`:
+   *   media bytes held for a slow player before frames are dropped (default 4 MiB, as
+   *   RTMP players); `stays`: stay for the next publication when the publisher leaves
+   *   (default true), otherwise the response ends with the publication
+   * @returns {import('./flv-player.js').FlvPlayer}
+   */
+  addFlvPlayer(req, res, options) {
+    return this._trackFlvPlayer(flvPlayer.addFlvPlayer(this, req, res, options));
+  }
+
+  /**
+   * Plays this stream to a WebSocket upgrade request (`server.on('upgrade')`) as
+   * WebSocket-FLV: the handshake's 101 and then one binary frame per write, each of
+   * whole FLV tags, written natively; pings are answered, a close is echoed. A request
+   * that is no valid handshake is answered 400 and undefined returned.
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:net').Socket} socket
+   * @param {Buffer} head
+   * @param {{ cors?: string | false, queueLimit?: number, stays?: boolean }} [options]
+   * @returns {import('./flv-player.js').FlvPlayer | undefined}
+   */
+  addWebSocketFlvPlayer(req, socket, head, options) {
+    const player = flvPlayer.addWebSocketFlvPlayer(this, req, socket, head, options);
+    return player && this._trackFlvPlayer(player);
+  }
+
+  _trackFlvPlayer(player) {
+    this.flvPlayers.add(player);
+    player.once('close', () => {
+      this.flvPlayers.delete(player);
+      this.emit('flvStop', player);
+    });
+    this.emit('flvPlay', player);
+    return player;
   }
 }
 

@@ -183,3 +183,41 @@ function hlsOutput(live: LiveStream): void {
   output.close();
 }
 void hlsOutput;
+
+// Browser playback: HTTP-FLV and WebSocket-FLV.
+import { createServer as createHttpServer } from 'node:http';
+import { flvHttpHandler, type FlvPlayer, type FlvPlayerInfo } from '../../index';
+
+function browserPlayback(live: LiveStream): void {
+  const streams = new Map<string, LiveStream>([['live/key', live]]);
+  const flv = flvHttpHandler({
+    streams,
+    cors: 'https://app.example',
+    authorize: async (req, where) => where.app === 'live' && req.headers.authorization !== undefined,
+    onPlayer: (p: FlvPlayer) => p.on('close', (info: FlvPlayerInfo) => void [info.bytes, info.dropped.video, info.error?.code]),
+  });
+  const http = createHttpServer((req, res) => {
+    if (flv.request(req, res)) return;
+    if (req.url === '/direct.flv') {
+      const player = live.addFlvPlayer(req, res, { stays: false, queueLimit: 1 << 20 });
+      void [player.transport, player.remoteAddress, player.stats().queuedBytes];
+      void player.stop().then((info) => info.dropped.audio);
+    }
+  });
+  http.on('upgrade', (req, socket, head) => {
+    if (!flv.upgrade(req, socket, head)) live.addWebSocketFlvPlayer(req, socket, head, { cors: false })?.stop();
+  });
+  live.on('flvPlay', (p: FlvPlayer) => void p.closed);
+  void [live.flvPlayers.size, live.stats().flvSinks];
+}
+void browserPlayback;
+
+import { createLiveServer } from '../../index';
+
+function liveHttp(): void {
+  const live = createLiveServer({ authorize: ({ action, session, req }) => action === 'play' && (session !== null || req?.headers.cookie !== undefined) });
+  const side = live.httpHandler({ cors: '*', playerPage: true });
+  const web = createHttpServer((req, res) => void side.request(req, res));
+  web.on('upgrade', (req, socket, head) => void side.upgrade(req, socket, head));
+}
+void liveHttp;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// node-media-server (v4, from bench/node_modules) as a benchmark contender: RTMP only (no
-// HTTP/FLV, no record, no notify), its logger at "error" like our server's RTMP_QUIET=1,
+// node-media-server (v4, from bench/node_modules) as a benchmark contender: RTMP, and
+// HTTP-FLV / WebSocket-FLV on /live/<name>.flv when HTTP_PORT is set (no record, no notify), its logger at "error" like our server's RTMP_QUIET=1,
 // its store in a temporary directory. Prints "listening on rtmp://127.0.0.1:PORT" once it
 // listens (the contract bench/README.md describes); PORT=0 picks a free port.
 'use strict';
@@ -36,7 +36,8 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nms-bench-'));
   process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
-  const nms = new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port }, store: { path: dataDir } });
+  const httpPort = Number(process.env.HTTP_PORT) || 0;
+  const nms = new NodeMediaServer({ bind: '127.0.0.1', rtmp: { port }, ...(httpPort ? { http: { port: httpPort } } : {}), store: { path: dataDir } });
   logger.level = 'error';
   await nms.run();
   const tcp = nms.rtmpServer.tcpServer;

@@ -42,8 +42,9 @@ export function commandContender(cmd, fields = {}) {
     name: cmd,
     missing: () => null,
     version: () => '',
-    async start() {
-      const { child, port } = await startServer(cmd)
+    /** @param {object} [env] - added to the server's environment (e.g. HTTP_PORT) */
+    async start(env) {
+      const { child, port } = await startServer(cmd, env)
       return { child, port, stop: () => stopProcess(child) }
     },
     ...fields,
@@ -64,6 +65,14 @@ export const nms = commandContender(`${process.execPath} bench/contenders/nms.js
   name: 'node-media-server',
   missing: () => (existsSync(NMS_PACKAGE) ? null : 'node-media-server is not installed: run `npm install --prefix bench`'),
   version: () => JSON.parse(readFileSync(NMS_PACKAGE, 'utf8')).version,
+})
+
+/** node-rtmpapi with HTTP-FLV (flvHttpHandler on HTTP_PORT): the HTTP-FLV fan-out. */
+export const oursHttpFlv = commandContender(`${process.execPath} bench/contenders/ours-httpflv.mjs`, {
+  id: 'ours-httpflv',
+  name: 'node-rtmpapi',
+  missing: ours.missing,
+  version: ours.version,
 })
 
 /** @type {Contender} */

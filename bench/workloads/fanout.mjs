@@ -31,7 +31,7 @@ const key = (type, ts) => `${type}:${ts}`
  * Publishes `tags` to `port` in real time (each tag written when its timestamp is due);
  * `sent` maps "type:timestamp" to the time of its write.
  */
-function pacedPublisher(port, tags) {
+export function pacedPublisher(port, tags) {
   const sent = new Map()
   const { sock, ready } = rawSession(port, { afterHandshake: publisherOpening(port, STREAM, CHUNK_SIZE) })
   let stopped = false

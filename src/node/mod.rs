@@ -3,6 +3,7 @@
 
 pub mod amf;
 mod client;
+mod flv_player;
 mod hls;
 pub mod media;
 mod record;

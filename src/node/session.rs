@@ -108,6 +108,8 @@ pub struct NativeStream {
 #[napi(object)]
 pub struct StreamStats {
     pub players: u32,
+    /// FLV consumers: recordings, HTTP-FLV and WebSocket-FLV players.
+    pub flv_sinks: u32,
     pub messages: f64,
     pub gop_messages: u32,
     pub gop_bytes: u32,
@@ -161,6 +163,7 @@ impl NativeStream {
         let s = self.hub.stats();
         StreamStats {
             players: s.players as u32,
+            flv_sinks: s.flv_sinks as u32,
             messages: s.messages as f64,
             gop_messages: s.gop_messages as u32,
             gop_bytes: s.gop_bytes as u32,

@@ -130,6 +130,17 @@ fn published_properties(published: &[u8]) -> Vec<(String, Amf0Value)> {
     }
 }
 
+/// The header's audio/video flags (§E.2) a stream's published `onMetaData` implies: an
+/// `audiocodecid` property means audio, a `videocodecid` one video (FFmpeg, OBS and the
+/// FLV spec's onMetaData, §E.5, name the codecs of the tracks there are). `None` when
+/// the payload names neither (or is no `onMetaData`).
+pub fn metadata_type_flags(published: &[u8]) -> Option<(bool, bool)> {
+    let props = published_properties(published);
+    let has = |key: &str| props.iter().any(|(k, _)| k == key);
+    let (audio, video) = (has("audiocodecid"), has("videocodecid"));
+    (audio || video).then_some((audio, video))
+}
+
 /// The `onMetaData` a recorded file starts with: the published metadata's properties
 /// (if `published` is an `onMetaData` payload) without their `duration` and `filesize`,
 /// then `duration` and `filesize` as 0, to be patched when the recording ends.
@@ -280,6 +291,32 @@ mod tests {
         assert_eq!(values[1].get("duration"), Some(&Amf0Value::Number(12.5)));
         assert_eq!(values[1].get("filesize"), Some(&Amf0Value::Number(4096.0)));
         assert_eq!(values[1].get("width"), Some(&Amf0Value::Number(320.0)));
+    }
+
+    #[test]
+    fn metadata_names_the_tracks_a_stream_header_flags() {
+        let meta = |props: Vec<(String, Amf0Value)>| {
+            let mut out = BytesMut::new();
+            amf0::encode_all(
+                &[
+                    Amf0Value::String("onMetaData".into()),
+                    Amf0Value::EcmaArray(props),
+                ],
+                &mut out,
+            );
+            out
+        };
+        let id = |k: &str| (k.to_string(), Amf0Value::Number(7.0));
+        assert_eq!(
+            metadata_type_flags(&meta(vec![id("videocodecid")])),
+            Some((false, true))
+        );
+        assert_eq!(
+            metadata_type_flags(&meta(vec![id("audiocodecid"), id("videocodecid")])),
+            Some((true, true))
+        );
+        assert_eq!(metadata_type_flags(&meta(vec![id("width")])), None);
+        assert_eq!(metadata_type_flags(b"junk"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod command;
 pub mod digest;
 mod error;
 pub mod flv;
+pub mod flv_stream;
 pub mod fuzzing;
 pub mod handshake;
 pub mod hls;
@@ -16,6 +17,7 @@ pub mod message;
 pub mod outbound;
 pub mod session;
 pub mod shared_object;
+pub mod ws;
 
 pub use error::ProtoError;
 pub use limits::Limits;

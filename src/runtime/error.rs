@@ -23,6 +23,12 @@ pub enum RuntimeError {
     Closed,
     #[error("internal error (panic) in the session: {0}")]
     Panic(String),
+    /// A WebSocket-FLV player's client broke RFC 6455.
+    #[error(transparent)]
+    WebSocket(#[from] crate::proto::ws::WsError),
+    /// A player's socket took nothing for this long (its client stopped reading).
+    #[error("the player took no bytes for {0} ms")]
+    WriteTimeout(u128),
     /// A recording's file could not be created or written.
     #[error("record {path}: {source}")]
     Record {
@@ -44,6 +50,8 @@ impl RuntimeError {
             Self::Closed => "ERR_RTMP_CLOSED",
             Self::Panic(_) => "ERR_RTMP_INTERNAL",
             Self::Record { .. } => "ERR_RTMP_RECORD",
+            Self::WebSocket(_) => "ERR_RTMP_WEBSOCKET",
+            Self::WriteTimeout(_) => "ERR_RTMP_WRITE_TIMEOUT",
         }
     }
 }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use super::flv_sink::{flv_sink, FlvSink};
-use super::{tokio_handle, Hub, RuntimeError};
+use super::{tokio_handle, Hub, RuntimeError, SinkKind};
 use crate::proto::chunk::Payload;
 use crate::proto::flv;
 use crate::proto::hls::{media_playlist, Blocking, HlsConfig, Lookup, Segmenter};
@@ -129,7 +129,7 @@ impl HlsOutput {
             current.sink = Some(sink.clone());
             current.epoch
         };
-        hub.add_flv_sink(feed);
+        hub.add_flv_sink(feed, SinkKind::Output);
         self.shared.bump();
         runtime.spawn(mux(self.shared.clone(), sink, epoch));
         Ok(())

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::flv_sink::{flv_sink, FlvSink};
-use super::{tokio_handle, Hub, RuntimeError};
+use super::{tokio_handle, Hub, RuntimeError, SinkKind};
 use crate::proto::chunk::Payload;
 use crate::proto::flv::{self, FileMetadata};
 use crate::proto::outbound::{DropStats, SharedFrame, MAX_IOVECS};
@@ -77,7 +77,7 @@ pub fn record(
     let runtime = tokio_handle()?;
     let (feed, sink) = flv_sink(media_limit);
     let sink = Arc::new(sink);
-    hub.add_flv_sink(feed);
+    hub.add_flv_sink(feed, SinkKind::Output);
     let task_sink = sink.clone();
     runtime.spawn(async move {
         let recorder = tokio::spawn(run(task_sink.clone(), path.clone()));

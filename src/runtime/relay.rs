@@ -56,9 +56,24 @@ struct Encodings {
     flv: OnceLock<Option<Arc<SharedFrame>>>,
 }
 
+/// What an FLV consumer is to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    /// An output of the publication (a recording, the HLS muxer): it ends with the
+    /// publication, and nothing waits for the merge window for it (it pays nothing
+    /// per write).
+    Output,
+    /// A player on a network connection (HTTP-FLV, WebSocket-FLV): its writes are
+    /// merged as RTMP players' are (one per video frame); with `stays` it stays when
+    /// the publisher leaves and gets the next publication, as RTMP players do,
+    /// otherwise it ends with the publication.
+    Player { stays: bool },
+}
+
 /// An FLV consumer of the hub and where it is in the stream, as [`Player`] is.
 struct Sink {
     feed: FlvSinkFeed,
+    kind: SinkKind,
     waiting_for_keyframe: bool,
     joined_after: u64,
 }
@@ -104,6 +119,8 @@ struct HubState {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HubStats {
     pub players: usize,
+    /// FLV consumers still taking frames (recordings, HTTP-FLV and WebSocket-FLV players).
+    pub flv_sinks: usize,
     pub messages: u64,
     pub gop_messages: usize,
     pub gop_bytes: usize,
@@ -373,7 +390,9 @@ impl Hub {
             if state.pending.is_empty() {
                 return None;
             }
-            if let Some(now) = now.filter(|_| !state.players.is_empty()) {
+            let merged =
+                !state.players.is_empty() || state.sinks.iter().any(|s| s.kind != SinkKind::Output);
+            if let Some(now) = now.filter(|_| merged) {
                 match self.merge_deadline(&state) {
                     Some(deadline) if now < deadline => return Some(deadline),
                     _ => {}
@@ -495,9 +514,9 @@ impl Hub {
     /// Adds an FLV consumer: it gets the join burst now, then every message live. One
     /// that joins before the publication has sent video waits for no keyframe (a
     /// recording started with the publication gets all of it); otherwise it starts at
-    /// the cached GOP's keyframe, or waits for the next one. It ends with the
-    /// publication ([`Self::publisher_left`]).
-    pub fn add_flv_sink(&self, feed: FlvSinkFeed) {
+    /// the cached GOP's keyframe, or waits for the next one. A recording ends with the
+    /// publication ([`Self::publisher_left`]); a player as its [`SinkKind`] says.
+    pub fn add_flv_sink(&self, feed: FlvSinkFeed, kind: SinkKind) {
         let mut state = self.state();
         feed.push_burst(
             join_burst(&state).filter_map(|(item, restamp)| match restamp {
@@ -509,6 +528,7 @@ impl Hub {
         let joined_after = state.messages;
         state.sinks.push(Sink {
             feed,
+            kind,
             waiting_for_keyframe,
             joined_after,
         });
@@ -523,11 +543,17 @@ impl Hub {
     }
 
     /// The publisher stopped: caches go; players stay and wait for the next one; FLV
-    /// sinks end (once they have received what was published).
+    /// sinks end (once they have received what was published), but players that stay
+    /// ([`SinkKind::Player`]) wait for the next one's keyframe.
     pub fn publisher_left(&self) {
         self.flush_players();
         let mut state = self.state();
-        state.sinks.clear();
+        state
+            .sinks
+            .retain(|s| s.kind == SinkKind::Player { stays: true } && s.feed.is_open());
+        for s in &mut state.sinks {
+            s.waiting_for_keyframe = true;
+        }
         state.metadata = None;
         state.configs.clear();
         state.gop_track = None;
@@ -543,6 +569,7 @@ impl Hub {
         let state = self.state();
         HubStats {
             players: state.players.iter().filter(|p| p.conn.is_running()).count(),
+            flv_sinks: state.sinks.iter().filter(|s| s.feed.is_open()).count(),
             messages: state.messages,
             gop_messages: state.gop.len(),
             gop_bytes: state.gop_bytes,
@@ -795,8 +822,8 @@ mod tests {
         hub.flush_players();
         let (feed_a, a) = crate::runtime::flv_sink(1 << 20);
         let (feed_b, b) = crate::runtime::flv_sink(1 << 20);
-        hub.add_flv_sink(feed_a);
-        hub.add_flv_sink(feed_b);
+        hub.add_flv_sink(feed_a, SinkKind::Output);
+        hub.add_flv_sink(feed_b, SinkKind::Output);
         hub.publish(&message(type_id::AUDIO, 60, &[0xAF, 1, 7]));
         // With only FLV sinks nothing waits for the merge window.
         assert_eq!(hub.flush_players_when_due(Instant::now()), None);

@@ -228,5 +228,39 @@ fn audio_config(h: &TagHeader) -> Option<ConfigKind> {
     }
 }
 
+/// AudioChannelOrder (Enhanced RTMP v2, "Audio Multichannel Config"): unspecified,
+/// native (a channel mask follows), custom (a channel map follows).
+const CHANNEL_ORDER_UNSPECIFIED: u8 = 0;
+const CHANNEL_ORDER_NATIVE: u8 = 1;
+/// AudioChannelMask bits: FrontLeft, FrontRight, FrontCenter.
+const MASK_STEREO: u32 = 0x3;
+const MASK_MONO: u32 = 0x4;
+
+/// Whether an audio message is a single-track MultichannelConfig (Enhanced RTMP v2)
+/// that says no more than its codec's configuration already does: one or two channels
+/// in unspecified order, or native order with the plain mono (FrontCenter) or stereo
+/// (FrontLeft, FrontRight) mask. FFmpeg 8+ sends one for every Opus/FLAC/AC-3 track;
+/// browsers' FLV demuxers (mpegts.js 1.8) know no such packet and report a format
+/// error, so network FLV players leave these out; files and RTMP players keep them.
+pub fn is_implied_channel_layout(payload: &[u8]) -> bool {
+    let Ok(h) = audio_header(payload) else {
+        return false;
+    };
+    if !h.ex_header
+        || h.multitrack_type.is_some()
+        || h.packet_type != Some(audio_packet::MULTICHANNEL_CONFIG)
+    {
+        return false;
+    }
+    match payload.get(h.payload_offset..) {
+        Some([CHANNEL_ORDER_UNSPECIFIED, 1 | 2, ..]) => true,
+        Some([CHANNEL_ORDER_NATIVE, count @ (1 | 2), a, b, c, d, ..]) => {
+            let mask = u32::from_be_bytes([*a, *b, *c, *d]);
+            mask == if *count == 1 { MASK_MONO } else { MASK_STEREO }
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests;

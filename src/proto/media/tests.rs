@@ -219,3 +219,28 @@ fn track_sets() {
     assert!(!set.intersects(&TrackSet::of(4)));
     assert_eq!(TrackSet::default().first(), None);
 }
+
+#[test]
+fn only_a_single_track_mono_or_stereo_channel_layout_is_implied_by_the_codec_config() {
+    // MultichannelConfig (4) 'Opus': native order, 2 channels, FrontLeft|FrontRight.
+    assert!(is_implied_channel_layout(
+        b"\x94Opus\x01\x02\x00\x00\x00\x03"
+    ));
+    assert!(is_implied_channel_layout(
+        b"\x94Opus\x01\x01\x00\x00\x00\x04"
+    ));
+    assert!(
+        is_implied_channel_layout(b"\x94fLaC\x00\x02"),
+        "unspecified order"
+    );
+    // Six channels, a custom map, an odd stereo mask, another packet type: kept.
+    assert!(!is_implied_channel_layout(
+        b"\x94ac-3\x01\x06\x00\x00\x00\x3F"
+    ));
+    assert!(!is_implied_channel_layout(b"\x94Opus\x02\x02\x00\x01"));
+    assert!(!is_implied_channel_layout(
+        b"\x94Opus\x01\x02\x00\x00\x00\x09"
+    ));
+    assert!(!is_implied_channel_layout(b"\x90Opus\x01\x02"));
+    assert!(!is_implied_channel_layout(&[0xAF, 0x00, 0x12, 0x10]));
+}
