@@ -606,8 +606,17 @@ export interface LiveServerOptions extends ServerOptions, LiveServerHooks {
   logger?: LiveServerLogger;
   /** How long close() lets sessions flush and end before it destroys them (default 3000 ms); close's callback also waits that long at most for recordings to be finalized. */
   closeTimeoutMs?: number;
-  /** Record each publication natively into `<dir>/<app>-<name>-<ISO time>.flv` (`when` may decline one); needs `LiveStream#record`, the native recorder (without it the option does nothing). A 'recording' event (recording, stream, session) announces each. */
+  /** Record each publication natively into `<dir>/<app>-<name>-<ISO time>.flv` (`when` may decline one). A 'recording' event (recording, stream, session) announces each. */
   record?: { dir: string; when?: (stream: LiveStream, session: Session) => boolean; queueLimit?: number };
+  /**
+   * What connect answers a client that announces Enhanced RTMP caps (fourCcList,
+   * video/audioFourCcInfoMap, capsEx): the server options of
+   * `enhanced.connectResultProperties` (default: every codec it forwards, capsEx
+   * Reconnect | Multitrack | ModEx); false answers as a legacy server.
+   */
+  enhanced?: { video?: string[]; audio?: string[]; can?: number; capsEx?: number } | false;
+  /** Each publication as Low-Latency HLS on `httpHandler()`'s `/<app>/<name>/index.m3u8` (stream.hls options; default {}), or false. */
+  hls?: HlsOptions | false;
 }
 
 /** The live server's stats() (what metrics() reports). */

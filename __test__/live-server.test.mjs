@@ -10,11 +10,14 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { makeFlv, publish } from './helpers/ffmpeg.mjs';
+import { makeFlv, publish, record } from './helpers/ffmpeg.mjs';
+import http from 'node:http';
+import os from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { connectClient, play } from './helpers/rtmp-client.mjs';
 
 const require = createRequire(import.meta.url);
-const { createLiveServer, LiveStream, RtmpClient, rtmpServer, rtmpSession, readFlv } = require('../index.js');
+const { createLiveServer, LiveStream, RtmpClient, rtmpServer, rtmpSession, readFlv, enhanced } = require('../index.js');
 const { SET_DATA_FRAME } = require('../lib/flv.js');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
@@ -411,4 +414,87 @@ test('drain() resolves when the native writer has written everything queued', as
   await client.drain();
   assert.equal(client.session.queuedBytes, 0, `drained (${queuedBefore} bytes were queued)`);
   await client.drain(); // nothing queued: at once
+});
+
+test('record: { dir } writes each publication natively to <dir>/<app>-<name>-<ISO time>.flv, finalized on unpublish and on close', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpapi-record-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const server = createLiveServer({ quiet: true, record: { dir } });
+  const recordings = [];
+  server.on('recording', (r) => recordings.push(r));
+  const port = await listening(server);
+  const r = await publish(`rtmp://127.0.0.1:${port}/live/rec`, flv, { timeoutMs: 30000 });
+  assert.equal(r.code, 0, r.stderr);
+  const [first] = await waitFor(() => recordings.length === 1 && recordings, () => `${recordings.length} recordings`);
+  const info = first.closed ? null : await once(first, 'close').then(([i]) => i);
+  const files = readdirSync(dir);
+  assert.equal(files.length, 1);
+  assert.match(files[0], /^live-rec-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z\.flv$/);
+  const got = readFlv(path.join(dir, files[0]));
+  const want = readFlv(flv);
+  const media = (tags) => tags.filter((tg) => tg.type !== 18).map((tg) => `${tg.type}:${tg.timestamp}:${tg.data.toString('base64')}`);
+  assert.deepEqual(media(got.tags), media(want.tags), 'every audio and video tag, byte for byte');
+  if (info) assert.equal(info.bytes, statSync(path.join(dir, files[0])).size);
+  // A second publication, still going when the server closes: close() finalizes it.
+  const stop = new AbortController();
+  const long = publish(`rtmp://127.0.0.1:${port}/live/rec2`, longFlv, { realtime: true, timeoutMs: 30000, signal: stop.signal }).catch(() => {});
+  await waitFor(() => recordings.length === 2, () => `${recordings.length} recordings`);
+  await sleep(1500);
+  await new Promise((resolve) => server.close(() => resolve()));
+  stop.abort();
+  await long;
+  assert.ok(recordings[1].closed, 'finalized by close()');
+  const second = readdirSync(dir).find((f) => f.startsWith('live-rec2-'));
+  const tags = readFlv(path.join(dir, second)).tags;
+  assert.ok(tags.filter((tg) => tg.type === 9).length >= 20, 'the second file has what came before close');
+});
+
+test('hls: each publication is Low-Latency HLS on httpHandler()\'s /<app>/<name>/index.m3u8, and FFmpeg reads it', async (t) => {
+  const server = createLiveServer({ quiet: true, hls: { partTargetMs: 200, segmentMinMs: 1000 } });
+  const port = await listening(server, t);
+  const handler = server.httpHandler();
+  const web = http.createServer((req, res) => {
+    if (!handler.request(req, res)) { res.writeHead(404); res.end(); }
+  });
+  web.listen(0, '127.0.0.1');
+  await once(web, 'listening');
+  t.after(() => web.close());
+  const base = `http://127.0.0.1:${web.address().port}`;
+  assert.equal((await fetch(`${base}/live/nothing/index.m3u8`)).status, 404, 'no publication, no playlist');
+  const stop = new AbortController();
+  const publishing = publish(`rtmp://127.0.0.1:${port}/live/hls`, longFlv, { realtime: true, timeoutMs: 30000, signal: stop.signal }).catch(() => {});
+  t.after(() => stop.abort());
+  await sleep(3500);
+  const playlist = await fetch(`${base}/live/hls/index.m3u8`);
+  assert.equal(playlist.status, 200);
+  assert.match(playlist.headers.get('content-type'), /mpegurl/);
+  const text = await playlist.text();
+  for (const tag of ['#EXTM3U', '#EXT-X-MAP', '#EXT-X-PART:', '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES', '#EXT-X-PROGRAM-DATE-TIME']) {
+    assert.ok(text.includes(tag), `playlist has ${tag}:\n${text}`);
+  }
+  const file = path.join(fixtures, 'live-server-hls.flv');
+  const r = await record(`${base}/live/hls/index.m3u8`, file, { seconds: 2, timeoutMs: 30000 });
+  assert.equal(r.code, 0, r.stderr);
+  const { tags } = readFlv(file);
+  assert.ok(tags.filter((tg) => tg.type === 9).length >= 30 && tags.some((tg) => tg.type === 8), 'FFmpeg read video and audio from the HLS');
+  stop.abort();
+  await publishing;
+});
+
+test('connect answers an Enhanced RTMP client with the server\'s caps (what it forwards, capsEx Reconnect | Multitrack | ModEx)', async (t) => {
+  const server = createLiveServer({ quiet: true });
+  const port = await listening(server, t);
+  const client = new RtmpClient({ enhanced: true });
+  t.after(() => client.close());
+  await client.connect(`rtmp://127.0.0.1:${port}/live/caps`);
+  assert.equal(client.serverCaps.enhanced, true);
+  for (const f of ['avc1', 'hvc1', 'av01', 'vp09']) assert.equal(client.serverCaps.videoFourCcInfoMap[f], enhanced.FOURCC_CAN.forward, f);
+  for (const f of ['mp4a', 'Opus', 'fLaC', 'ac-3', 'ec-3']) assert.equal(client.serverCaps.audioFourCcInfoMap[f], enhanced.FOURCC_CAN.forward, f);
+  const { reconnect, multitrack, modEx } = enhanced.CAPS_EX;
+  assert.equal(client.serverCaps.capsEx & (reconnect | multitrack | modEx), reconnect | multitrack | modEx);
+  // A legacy client gets a legacy answer.
+  const legacy = new RtmpClient();
+  t.after(() => legacy.close());
+  await legacy.connect(`rtmp://127.0.0.1:${port}/live/caps`);
+  assert.equal(legacy.serverCaps.enhanced, false);
 });

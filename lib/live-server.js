@@ -77,7 +77,7 @@ class LiveServer extends RtmpServer {
   constructor(options = {}) {
     const {
       quiet = false, logger, authorize, onStream, beforePublish, emitMedia = false, streamOptions,
-      closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS, record,
+      closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS, record, enhanced = {}, hls = {},
       ...serverOptions
     } = options;
     super(null, { ...serverOptions, pauseOnStreamCommands: true });
@@ -90,6 +90,10 @@ class LiveServer extends RtmpServer {
     this._streamOptions = streamOptions;
     this._closeTimeoutMs = closeTimeoutMs;
     this._record = record;
+    /** What connect answers an Enhanced RTMP client (enhanced.connectResultProperties' server options), or false. */
+    this._enhanced = enhanced;
+    /** Each publication's HLS output (stream.hls options), or false. */
+    this._hls = hls;
     /** Recordings not yet finalized (`record` option). */
     this._recordings = new Set();
     /** @type {Map<string, LiveStream>} live streams by "app/name" */
@@ -216,10 +220,48 @@ class LiveServer extends RtmpServer {
       onPlayer: (player) => this._log.info(`playing ${player.stream.name} over ${player.transport === 'http' ? 'HTTP-FLV' : 'WebSocket-FLV'} (${player.remoteAddress})`),
     });
     const page = playerPage ? playerPageHandler(() => this.stats().streams.filter((st) => st.publishing)) : null;
+    const hls = (req, res) => this._serveHls(req, res, flvOptions.cors);
     return {
-      request: (req, res) => flv.request(req, res) || (page !== null && page(req, res)),
+      request: (req, res) => flv.request(req, res) || hls(req, res) || (page !== null && page(req, res)),
       upgrade: (req, socket, head) => flv.upgrade(req, socket, head),
     };
+  }
+
+  /**
+   * HLS of a published stream: `/<app>/<name>/index.m3u8` and the init segment,
+   * segments and parts it names (`/<app>/<name>/<file>`). `authorize` is asked (action
+   * 'play', `req`) for playlists only: segment names carry an unguessable
+   * per-publication id, and caches serve them to every player. Returns true when the
+   * path is an HLS one.
+   */
+  _serveHls(req, res, cors = '*') {
+    const m = /^\/([^/]+)\/([^/]+)\/([^/]+\.(?:m3u8|m4s|mp4))$/.exec((req.url || '/').split('?')[0]);
+    if (!m || this._hls === false) return false;
+    const [app, name, file] = m.slice(1).map(decodeURIComponent);
+    const stream = this.streams.get(`${app}/${name}`);
+    const output = stream && stream._hls && !stream._hls.closed ? stream._hls : null;
+    const refuse = (status, text) => {
+      res.writeHead(status, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store', ...(cors ? { 'Access-Control-Allow-Origin': cors } : {}) });
+      res.end(`${text}\n`);
+    };
+    if (!output) {
+      refuse(404, `no HLS for ${app}/${name}`);
+      return true;
+    }
+    const serve = () => output.handle(req, res, file).catch((err) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end(String(err && err.message));
+    });
+    if (!this._authorize || !file.endsWith('.m3u8') || req.method === 'OPTIONS') {
+      serve();
+      return true;
+    }
+    const query = new URLSearchParams((req.url || '').split('?')[1] || '');
+    Promise.resolve()
+      .then(() => this._authorize({ action: 'play', app, name, query, session: null, req }))
+      .then((ok) => (ok ? serve() : refuse(403, `not allowed to play ${app}/${name}`)))
+      .catch(() => refuse(403, `not allowed to play ${app}/${name}`));
+    return true;
   }
 
   _startSampling() {
@@ -252,9 +294,15 @@ class LiveServer extends RtmpServer {
       stream = new LiveStream(key, this._streamOptions);
       this.streams.set(key, stream);
       const release = () => {
-        if (!stream.publisher && stream.players.size === 0 && stream.flvPlayers.size === 0 && this.streams.get(key) === stream) this.streams.delete(key);
+        if (!stream.publisher && stream.players.size === 0 && stream.flvPlayers.size === 0 && this.streams.get(key) === stream) {
+          this.streams.delete(key);
+          if (stream._hls) stream._hls.close();
+        }
       };
-      stream.on('publish', (session) => this._samples.set(stream, [{ at: Date.now(), bytes: session.stats().bytesIn }]));
+      stream.on('publish', (session) => {
+        this._samples.set(stream, [{ at: Date.now(), bytes: session.stats().bytesIn }]);
+        if (this._hls !== false) stream.hls(this._hls);
+      });
       stream.on('unpublish', () => {
         this._samples.delete(stream);
         release();
@@ -302,15 +350,9 @@ class LiveServer extends RtmpServer {
     switch (msg.cmd) {
       case 'connect':
         state.app = (msg.cmdObj && msg.cmdObj.app) || '';
-        chunk.sendSetWindowSize(WINDOW_SIZE);
-        chunk.sendSetPeerBw(WINDOW_SIZE, 2);
-        chunk.sendSetChunkSize(CHUNK_SIZE);
-        reply('_result', { fmsVer: 'FMS/3,0,1,123', capabilities: 31 }, {
-          level: 'status',
-          code: 'NetConnection.Connect.Success',
-          description: 'Connection succeeded.',
-          objectEncoding: (msg.cmdObj && msg.cmdObj.objectEncoding) || 0,
-        });
+        // An Enhanced RTMP client's fourCcList / FourCcInfoMaps / capsEx get the
+        // server's own (what it forwards; capsEx Reconnect | Multitrack | ModEx).
+        session.acceptConnect(msg, { windowSize: WINDOW_SIZE, peerBandwidth: WINDOW_SIZE, chunkSize: CHUNK_SIZE, enhanced: this._enhanced });
         break;
       case 'releaseStream':
       case 'FCUnpublish':
@@ -436,18 +478,18 @@ class LiveServer extends RtmpServer {
     }
   }
 
-  // ---- Native recording (`record` option): needs LiveStream#record ----
+  // ---- Native recording (`record` option) ----
 
   /**
    * Starts recording the publication `session` is about to make into
    * `<dir>/<app>-<name>-<ISO time>.flv` (before setPublisher: the file has it from its
    * first message), if the `record` option asks for it (`record.when(stream, session)`
-   * may decline) and LiveStream#record exists. It ends, finalized natively, when the
+   * may decline). It ends, finalized natively, when the
    * publisher leaves; close() waits for that.
    */
   _startRecording(stream, session) {
     const options = this._record;
-    if (!options || typeof stream.record !== 'function') return;
+    if (!options) return;
     if (options.when && !options.when(stream, session)) return;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const file = path.join(options.dir, `${stream.name.replace(/[^\w.-]+/g, '-')}-${stamp}.flv`);
