@@ -14,9 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeFlv, publish, ffprobePath } from './helpers/ffmpeg.mjs';
 import { isKeyframe } from './helpers/flv.mjs';
+import { publishServer } from './helpers/publish-server.mjs';
 
 const require = createRequire(import.meta.url);
-const { rtmpServer, LiveStream, readFlv, amf } = require('../index.js');
+const { LiveStream, readFlv, amf } = require('../index.js');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -33,53 +34,7 @@ let port;
 const streams = new Map();
 let beforePublish = () => {};
 
-/**
- * The smallest server a publisher needs: connect, createStream, publish (into a
- * LiveStream per name), deleteStream or a close ends the publication.
- */
-function startServer() {
-  return rtmpServer().createServer((session) => {
-    const published = new Map();
-    const end = (id) => {
-      const stream = published.get(id);
-      if (!stream) return;
-      published.delete(id);
-      stream.removePublisher(session);
-    };
-    const onCommand = (chunk) => {
-      const { msg, msgStreamId } = chunk.chunk;
-      const reply = (cmdObj, info) => chunk.sendAmf0EncCmdMsg({ cmd: '_result', transId: msg.transId, cmdObj, info });
-      switch (msg.cmd) {
-        case 'connect':
-          chunk.sendSetChunkSize(4096);
-          reply({ fmsVer: 'FMS/3,0,1,123', capabilities: 31 }, { level: 'status', code: 'NetConnection.Connect.Success' });
-          break;
-        case 'releaseStream': case 'FCPublish': case 'FCUnpublish':
-          reply(null, undefined);
-          break;
-        case 'createStream':
-          reply(null, 1);
-          break;
-        case 'publish': {
-          let stream = streams.get(msg.name);
-          if (!stream) streams.set(msg.name, (stream = new LiveStream(msg.name)));
-          beforePublish(stream);
-          stream.setPublisher(session, msgStreamId);
-          published.set(msgStreamId, stream);
-          session.sendStatus(msgStreamId, { code: 'NetStream.Publish.Start', description: msg.name });
-          break;
-        }
-        case 'deleteStream':
-          end(msg.streamId);
-          break;
-        default:
-      }
-    };
-    session.msg.loop(null, { amf0cmd: onCommand, amf3cmd: onCommand });
-    session.on('error', () => {});
-    session.on('close', () => { for (const id of [...published.keys()]) end(id); });
-  });
-}
+const startServer = () => publishServer(streams, (stream) => beforePublish(stream));
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'rtmpapi-record-'));

@@ -7,8 +7,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 
+import { publishServer } from './publish-server.mjs';
+
 const require = createRequire(import.meta.url);
-const { rtmpServer, LiveStream, hlsHandler } = require('../../index.js');
+const { hlsHandler } = require('../../index.js');
 
 /**
  * @param {object} [hlsOptions] - options of every stream's `stream.hls()`
@@ -20,48 +22,8 @@ const { rtmpServer, LiveStream, hlsHandler } = require('../../index.js');
 export async function startHlsOrigin(hlsOptions = {}, { hls: withHls = true } = {}) {
   const streams = new Map();
   const requests = new Map();
-  const rtmp = rtmpServer().createServer((session) => {
-    const published = new Map();
-    const end = (id) => {
-      const stream = published.get(id);
-      if (!stream) return;
-      published.delete(id);
-      stream.removePublisher(session);
-    };
-    const onCommand = (chunk) => {
-      const { msg, msgStreamId } = chunk.chunk;
-      const reply = (cmdObj, info) => chunk.sendAmf0EncCmdMsg({ cmd: '_result', transId: msg.transId, cmdObj, info });
-      switch (msg.cmd) {
-        case 'connect':
-          chunk.sendSetChunkSize(4096);
-          reply({ fmsVer: 'FMS/3,0,1,123', capabilities: 31 }, { level: 'status', code: 'NetConnection.Connect.Success' });
-          break;
-        case 'releaseStream': case 'FCPublish': case 'FCUnpublish':
-          reply(null, undefined);
-          break;
-        case 'createStream':
-          reply(null, 1);
-          break;
-        case 'publish': {
-          let stream = streams.get(msg.name);
-          if (!stream) {
-            streams.set(msg.name, (stream = new LiveStream(msg.name)));
-            if (withHls) stream.hls(hlsOptions);
-          }
-          stream.setPublisher(session, msgStreamId);
-          published.set(msgStreamId, stream);
-          session.sendStatus(msgStreamId, { code: 'NetStream.Publish.Start', description: msg.name });
-          break;
-        }
-        case 'deleteStream':
-          end(msg.streamId);
-          break;
-        default:
-      }
-    };
-    session.msg.loop(null, { amf0cmd: onCommand, amf3cmd: onCommand });
-    session.on('error', () => {});
-    session.on('close', () => { for (const id of [...published.keys()]) end(id); });
+  const rtmp = publishServer(streams, (stream) => {
+    if (withHls) stream.hls(hlsOptions);
   });
   rtmp.listen(0, '127.0.0.1');
   await once(rtmp, 'listening');
