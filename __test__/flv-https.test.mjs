@@ -22,10 +22,13 @@ import { makeFlv, publish, probeFrames } from './helpers/ffmpeg.mjs'
 import { isKeyframe } from './helpers/flv.mjs'
 import { wholeTags } from './helpers/flv-server.mjs'
 import { toolSkip, which } from './helpers/tools.mjs'
+import { startListeningServer } from './helpers/process.mjs'
 
 const require = createRequire(import.meta.url)
 const { createLiveServer, createFlvHttpsServer, readFlv, amf } = require('../index.js')
-const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.join(here, '..')
+const fixtures = path.join(here, 'fixtures')
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 const skip = toolSkip(!which('openssl') && 'openssl is not installed: it makes the test certificate (.ci/run installs it: apt-get install openssl)')
@@ -186,4 +189,31 @@ test('createFlvHttpsServer refuses a missing or bad certificate with clear error
   assert.match(err.code, /^ERR_/)
   assert.match(err.message, /certificate/)
   assert.equal(bad.listening, false)
+})
+
+test('npm start serves HTTPS and WSS on $HTTP_PORT with TLS_CERT and TLS_KEY', { skip }, async (t) => {
+  const started = await startListeningServer(process.execPath, [path.join(root, 'examples', 'server.js')], {
+    env: { RTMP_QUIET: '1', HTTP_PORT: '0', TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') },
+  })
+  t.after(() => started.child.kill())
+  let m
+  for (let i = 0; i < 200 && !m; i++) {
+    m = /players on https:\/\/127\.0\.0\.1:(\d+)\//.exec(started.output())
+    if (!m) await sleep(50)
+  }
+  assert.ok(m, started.output())
+  const at = `127.0.0.1:${m[1]}`
+  const published = publish(`rtmp://127.0.0.1:${started.port}/live/npm`, fixture, { realtime: true, timeoutMs: 30000 })
+  await sleep(1500)
+  const metrics = await get(`https://${at}/metrics`)
+  assert.equal(metrics.status, 200)
+  assert.match(metrics.body.toString(), /rtmpapi_publishers 1/)
+  const player = httpsRecorder(`https://${at}/live/npm.flv`)
+  const res = await player.started
+  assert.equal(res.statusCode, 200)
+  await sleep(2500)
+  player.stop()
+  await checkRecording('npm-start', player.data())
+  started.child.kill('SIGTERM')
+  await published
 })
