@@ -41,8 +41,8 @@ class FlvHttpsServer extends http.Server {
 
   /**
    * Listens natively on `port` (0: a free one) of `host` (an IP address; default
-   * 0.0.0.0). A bad certificate or a port in use is thrown (ERR_RTMP_TLS, ERR_RTMP_SOCKET)
-   * and emitted as 'error'.
+   * 0.0.0.0). A bad certificate (ERR_INVALID_ARG_VALUE) or a port in use
+   * (ERR_RTMP_SOCKET) is emitted as 'error', never thrown.
    */
   listen(...args) {
     const { port, host, cb } = listenArgs(args);
