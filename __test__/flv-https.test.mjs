@@ -4,7 +4,9 @@
 // (httpHandler) is mounted on the HTTPS server; a node:https client and a wss:// client
 // (the `ws` package) trusting the CA record what they get; it must start on the FLV
 // header, metadata, configs and a keyframe, and decode. Clients that do not trust the
-// certificate, or do not speak TLS, fail their handshake and the server goes on.
+// certificate, or do not speak TLS, fail their handshake and the server goes on. npm
+// start with TLS_CERT/TLS_KEY; headless Chromium (--ignore-certificate-errors) plays
+// wss:// and https:// with mpegts.js.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -21,7 +23,7 @@ import WebSocket from 'ws'
 import { makeFlv, publish, probeFrames } from './helpers/ffmpeg.mjs'
 import { isKeyframe } from './helpers/flv.mjs'
 import { wholeTags } from './helpers/flv-server.mjs'
-import { toolSkip, which } from './helpers/tools.mjs'
+import { isExecutable, toolSkip, which } from './helpers/tools.mjs'
 import { startListeningServer } from './helpers/process.mjs'
 
 const require = createRequire(import.meta.url)
@@ -216,4 +218,62 @@ test('npm start serves HTTPS and WSS on $HTTP_PORT with TLS_CERT and TLS_KEY', {
   await checkRecording('npm-start', player.data())
   started.child.kill('SIGTERM')
   await published
+})
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const chromiumSkip = skip || toolSkip(!isExecutable(CHROMIUM) && `no ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
+
+/** A page of another origin: mpegts.js plays `url` into a muted <video>; sample(id) reads it. */
+const PAGE = `<!doctype html><meta charset="utf-8"><script src="/mpegts.js"></script><script>
+window.results = {};
+window.play = (id, url) => {
+  const video = document.createElement('video');
+  video.muted = true;
+  document.body.appendChild(video);
+  const r = (window.results[id] = { errors: [], start: null });
+  const player = mpegts.createPlayer({ type: 'flv', isLive: true, url }, { enableStashBuffer: false });
+  player.on(mpegts.Events.ERROR, (type, detail, info) => r.errors.push([type, detail, info && info.msg].join(': ')));
+  video.addEventListener('error', () => r.errors.push('media error ' + (video.error && video.error.message)));
+  video.addEventListener('playing', () => { if (r.start === null) r.start = video.currentTime; });
+  player.attachMediaElement(video);
+  player.load();
+  video.play().catch((e) => r.errors.push('play(): ' + e.message));
+  r.sample = () => ({ currentTime: video.currentTime, start: r.start, frames: video.getVideoPlaybackQuality().totalVideoFrames, errors: r.errors });
+};
+</script><body></body>`
+
+test('mpegts.js in Chromium plays wss:// and https:// (certificate errors ignored)', { skip: chromiumSkip, timeout: 120_000 }, async (t) => {
+  const mpegts = readFileSync(require.resolve('mpegts.js/dist/mpegts.js'))
+  const pages = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': req.url === '/mpegts.js' ? 'text/javascript' : 'text/html' })
+    res.end(req.url === '/mpegts.js' ? mpegts : PAGE)
+  })
+  pages.listen(0, '127.0.0.1')
+  await once(pages, 'listening')
+  t.after(() => pages.close())
+  const puppeteer = require('puppeteer-core')
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptInsecureCerts: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--ignore-certificate-errors'],
+  })
+  t.after(() => browser.close())
+  const published = publish(`rtmp://127.0.0.1:${live.address().port}/live/browser`, fixture, { realtime: true, timeoutMs: 30000 })
+  await sleep(1000)
+  const page = await browser.newPage()
+  await page.goto(`http://localhost:${pages.address().port}/`)
+  const url = `${base}/live/browser.flv`
+  await page.evaluate((wss, https) => { window.play('wss', wss); window.play('https', https) }, `wss://${url}`, `https://${url}`)
+  await sleep(5500)
+  const samples = await page.evaluate(() => ({ wss: window.results.wss.sample(), https: window.results.https.sample() }))
+  for (const [scheme, s] of Object.entries(samples)) {
+    console.log(`# ${scheme}: currentTime ${s.currentTime.toFixed(2)} s (from ${s.start}), ${s.frames} frames decoded`)
+    assert.deepEqual(s.errors, [], `${scheme}: ${JSON.stringify(s)}`)
+    assert.ok(s.start !== null && s.currentTime - s.start >= 3, `${scheme}: currentTime advanced ≥ 3 s: ${JSON.stringify(s)}`)
+    assert.ok(s.frames >= 60, `${scheme}: ≥ 60 frames decoded: ${JSON.stringify(s)}`)
+  }
+  const r = await published
+  assert.equal(r.code, 0, r.stderr)
 })
