@@ -7,6 +7,7 @@
 // so the media bytes never pass through JS — which Node's own https server cannot do
 // (its TLS state stays in Node). Every other request is an ordinary Node request.
 
+const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const { NativeTlsFront } = require('../binding.js');
@@ -88,6 +89,7 @@ class FlvHttpsServer extends http.Server {
     try {
       socket = new net.Socket({ fd, readable: true, writable: true });
     } catch (err) {
+      fs.closeSync(fd);
       this.emit('error', err);
       return;
     }

@@ -166,10 +166,16 @@ pub fn play_flv(
         let run_sink = task_sink.clone();
         let player = tokio::spawn(async move {
             match socket {
-                Ready::Tcp(socket) => run(run_sink, socket, options).await,
+                Ready::Tcp(socket) => {
+                    let (reader, writer) = socket.into_split();
+                    run(run_sink, reader, writer, options).await
+                }
                 #[cfg(unix)]
                 Ready::Tls(session) => match session.await {
-                    Ok(session) => run(run_sink, session, options).await,
+                    Ok(session) => {
+                        let (reader, writer) = tokio::io::split(session);
+                        run(run_sink, reader, writer, options).await
+                    }
                     // The connection closed before the front could hand it over.
                     Err(_) => (0, None),
                 },
@@ -359,11 +365,11 @@ fn hear(framing: Framing, input: &mut BytesMut) -> Result<Heard, RuntimeError> {
 /// bytes written and the error that ended it, if any.
 async fn run(
     sink: Arc<FlvSink>,
-    socket: impl AsyncRead + AsyncWrite + Send,
+    mut reader: impl AsyncRead + Unpin,
+    mut w: impl AsyncWrite + Unpin,
     options: FlvPlayerOptions,
 ) -> (u64, Option<RuntimeError>) {
     let framing = options.framing;
-    let (mut reader, mut w) = tokio::io::split(socket);
     let mut writer = StreamWriter::new(framing);
     let mut written = 0u64;
     let mut input = BytesMut::from(&options.early_input[..]);
