@@ -164,6 +164,23 @@ test('https:// and wss:// players get header, metadata, configs, a keyframe and 
   assert.equal(r.code, 0, r.stderr)
 })
 
+test('a waiting https:// player gets no body until stop(), which ends the response cleanly through TLS', { skip }, async () => {
+  const chunks = []
+  const req = https.get(`https://${base}/live/waiting.flv`, { ca })
+  const [res] = await once(req, 'response')
+  res.on('data', (c) => chunks.push(c))
+  const ended = once(res, 'end')
+  assert.equal(res.statusCode, 200)
+  await sleep(300)
+  assert.equal(chunks.length, 0, 'no body before a publisher')
+  const stream = live.streams.get('live/waiting')
+  assert.equal(stream.flvPlayers.size, 1)
+  const [player] = stream.flvPlayers
+  const [info] = await Promise.all([player.stop(), ended])
+  assert.equal(info.error, undefined)
+  assert.ok(info.bytes > 0, 'the head and the last chunk were written natively')
+})
+
 test('a client that does not trust the certificate, or speaks plain HTTP, fails; the server goes on', { skip }, async () => {
   await assert.rejects(get(`https://${base}/streams.json`, { ca: undefined }), (err) => {
     assert.match(err.code, /UNABLE_TO_VERIFY|SELF_SIGNED|CERT/)
