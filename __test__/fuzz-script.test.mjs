@@ -40,7 +40,7 @@ echo "Done 1000 runs in 1 second(s)"; exit 0`);
 after(() => {
   rmSync(bin, { recursive: true, force: true });
   for (const name of made) {
-    for (const p of [path.join('artifacts', name), path.join('target', 'corpus', name), path.join('target', 'logs', `${name}.log`), path.join('target', 'logs', `${name}.log.start`)]) {
+    for (const p of [path.join('artifacts', name), path.join('target', 'corpus', name), path.join('target', 'logs', `${name}.log`)]) {
       rmSync(path.join(fuzzDir, p), { recursive: true, force: true });
     }
   }

@@ -1,7 +1,8 @@
 // The live server of `npm start`: the package's createLiveServer, listening for RTMP
 // on $PORT (default 1935) and serving on http://HOST:$HTTP_PORT (default 8000) its
-// Prometheus metrics (/metrics), HTTP-FLV and WebSocket-FLV (/live/<key>.flv) and a
-// player page (/, mpegts.js served from node_modules). Publish to rtmp://HOST:PORT/live/<key>
+// Prometheus metrics (/metrics), HTTP-FLV and WebSocket-FLV (/live/<key>.flv),
+// Low-Latency HLS (/live/<key>/index.m3u8) and a player page (/, mpegts.js served from
+// node_modules). Publish to rtmp://HOST:PORT/live/<key>
 // with FFmpeg or OBS, play the same URL with ffplay, VLC, FFmpeg or rtmpdump. Many
 // streams at once; players that come before the publisher get the stream when it
 // starts; a second publisher on a busy key is refused. Media is relayed natively (the
@@ -62,9 +63,9 @@ function tlsFromEnv(env = process.env) {
 
 /**
  * Serves `server.metrics()` on http://HOST:port/metrics, and the live server's HTTP
- * side (HTTP-FLV, WebSocket-FLV, the player page: `server.httpHandler()`); with `tls`
- * ({ cert, key }) over HTTPS and WSS. A port that cannot be bound is reported and the
- * RTMP server goes on without it.
+ * side (HTTP-FLV, WebSocket-FLV, HLS, the player page: `server.httpHandler()`); with
+ * `tls` ({ cert, key }) over HTTPS and WSS. A port that cannot be bound is reported and
+ * the RTMP server goes on without it.
  * @param {import('..').LiveServer} server
  * @param {number} port
  * @param {{ cert: string | Buffer, key: string | Buffer }} [tls]
@@ -78,7 +79,7 @@ function serveMetrics(server, port, tls) {
       res.end(server.metrics());
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found: try /, /live/<key>.flv or /metrics\n');
+      res.end('not found: try /, /live/<key>.flv, /live/<key>/index.m3u8 or /metrics\n');
     }
   };
   const web = tls ? rtmpapi.createFlvHttpsServer(tls, handle) : http.createServer(handle);
@@ -88,8 +89,8 @@ function serveMetrics(server, port, tls) {
   web.on('error', (err) => console.error(`metrics server: ${err.code} ${err.message}`));
   web.listen(port, () => {
     const base = `${tls ? 'https' : 'http'}://127.0.0.1:${web.address().port}`;
-    const what = tls ? 'HTTPS-FLV and WSS-FLV' : 'HTTP-FLV and WebSocket-FLV';
-    console.log(`metrics on ${base}/metrics, players on ${base}/ (${what}: ${base}/live/<key>.flv)`);
+    const flv = tls ? 'HTTPS-FLV and WSS-FLV' : 'HTTP-FLV and WebSocket-FLV';
+    console.log(`metrics on ${base}/metrics, players on ${base}/ (${flv}: ${base}/live/<key>.flv, HLS: ${base}/live/<key>/index.m3u8)`);
   });
   server.once('close', () => web.close());
   return web;

@@ -40,7 +40,9 @@ for target in "${targets[@]}"; do
   # (137 after the KILL).
   bound=()
   command -v timeout >/dev/null && bound=(timeout --kill-after=30 "$((seconds + 120))")
-  touch "$log.start"
+  # The inputs already kept, to name only the ones this run adds (a file's mtime can
+  # equal a marker's within the clock's granularity, so no -newer test).
+  before=$(find "$artifacts" -type f | sort)
   status=0
   ${bound[@]+"${bound[@]}"} "$bin_dir/$target" "$work" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
@@ -48,7 +50,7 @@ for target in "${targets[@]}"; do
   if [ "$status" -ne 0 ]; then
     echo "fuzz: $target FAILED (exit $status); the end of its output without progress lines ($log):"
     grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|RELOAD)[^=]*$' "$log" | tail -n 40 | sed 's/^/  | /' || true
-    kept=$(find "$artifacts" -type f -newer "$log.start" | sed 's|^|fuzz/|' | tr '\n' ' ')
+    kept=$(comm -13 <(printf '%s\n' "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d; s|^|fuzz/|' | tr '\n' ' ')
     echo "fuzz: $target input kept: ${kept:-none written under fuzz/$artifacts/ (the target failed outside an input)}"
     failed+=("$target")
   fi

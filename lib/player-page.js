@@ -2,7 +2,8 @@
 
 // The live server's player page: `/` lists the streams being published and plays one
 // in the browser with mpegts.js over HTTP-FLV or WebSocket-FLV; `/mpegts.js` is the
-// player library from node_modules (the `mpegts.js` dependency), served by the server
+// player library from node_modules (the optional peer dependency `mpegts.js`: `npm install
+// mpegts.js` beside the package; a git checkout has it as a devDependency), served by the server
 // itself, no CDN.
 
 const { readFile } = require('node:fs/promises');
