@@ -4,7 +4,8 @@
 /// <reference types="node" />
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerOptions as HttpServerOptions, ServerResponse } from 'node:http';
 
 /** An AMF value as JS sees it (strict arrays carry a non-enumerable `sarray: true`; a
  * Map is an AMF3 Dictionary, in AMF0 behind the 0x11 switch). */
@@ -1131,7 +1132,8 @@ export interface LiveStream {
    * Plays this stream to an HTTP request as HTTP-FLV (200, video/x-flv, chunked; CORS).
    * The request's connection is taken over natively (`res` is not used further); with
    * no publisher yet the player waits for one. Throws ERR_FLV_SOCKET when the
-   * connection cannot be taken over (HTTPS: TLS is Node's; see README).
+   * connection cannot be taken over (Node's own https server: TLS is Node's; use
+   * {@link createFlvHttpsServer}; see README).
    */
   addFlvPlayer(req: IncomingMessage, res: ServerResponse, options?: FlvPlayerOptions): FlvPlayer;
   /**
@@ -1162,3 +1164,29 @@ export declare function flvHttpHandler(options: FlvHttpHandlerOptions): {
   request(req: IncomingMessage, res: ServerResponse): boolean;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 };
+
+/** Options of {@link createFlvHttpsServer}: the certificate and key (PEM) and http.Server's own. */
+export interface FlvHttpsServerOptions extends HttpServerOptions {
+  /** The certificate chain, leaf first (PEM; an array is concatenated). */
+  cert: string | Buffer | Array<string | Buffer>;
+  /** Its private key (PEM: PKCS#8, PKCS#1 or SEC1). */
+  key: string | Buffer;
+}
+
+/**
+ * An HTTPS server (an http.Server) whose TLS is terminated natively: HTTP-FLV and
+ * WebSocket-FLV players on it are played natively (the TLS session handed to them),
+ * other requests are handled by Node as usual. listen() binds natively, taking
+ * `(port, host, listener)`, `(port, listener)` or `({ port, host }, listener)` (host an
+ * IP address or 'localhost', default 0.0.0.0; port 0: any free one); a bad
+ * certificate (ERR_INVALID_ARG_VALUE) or a busy port (ERR_RTMP_SOCKET) is emitted as 'error'.
+ */
+export declare class FlvHttpsServer extends HttpServer {
+  constructor(options: FlvHttpsServerOptions, requestListener?: RequestListener);
+  address(): { address: string; family: 'IPv4' | 'IPv6'; port: number } | null;
+  /** Stops listening; open connections go on (idle keep-alive ones are closed). */
+  close(callback?: (err?: Error) => void): this;
+}
+
+/** A {@link FlvHttpsServer} (Unix only: ERR_FLV_SOCKET elsewhere). */
+export declare function createFlvHttpsServer(options: FlvHttpsServerOptions, requestListener?: RequestListener): FlvHttpsServer;

@@ -65,6 +65,7 @@ const { ChunkObject } = require('./lib/chunk.js');
 const amf = require('./lib/amf.js');
 const { LiveStream } = require('./lib/stream.js');
 const { FlvPlayer, flvHttpHandler } = require('./lib/flv-player.js');
+const { FlvHttpsServer, createFlvHttpsServer } = require('./lib/flv-https.js');
 const { RtmpClient, parseRtmpUrl } = require('./lib/client.js');
 const { createLiveServer, LiveServer, combineHooks } = require('./lib/live-server.js');
 const { readFlv, FlvWriter } = require('./lib/flv.js');
@@ -85,6 +86,8 @@ module.exports = {
   LiveStream,
   FlvPlayer,
   flvHttpHandler,
+  createFlvHttpsServer,
+  FlvHttpsServer,
   createLiveServer,
   LiveServer,
   combineHooks,

@@ -13,6 +13,10 @@
 //   ffplay rtmp://127.0.0.1:1935/live/mykey
 //   curl http://127.0.0.1:8000/metrics
 //
+// With TLS_CERT and TLS_KEY (paths of a PEM certificate chain and its key) the HTTP
+// side is HTTPS and WSS instead (https://HOST:$HTTP_PORT/live/<key>.flv), its TLS
+// terminated natively so FLV players are still played natively (createFlvHttpsServer).
+//
 // RTMP_QUIET=1 prints only the listening lines and errors (for benchmarks);
 // RTMP_MERGE_WRITES_MS=0 writes each read of a publisher to its players at once (the
 // LiveStream option mergeWritesMs, default 40: audio waits for the next video frame).
@@ -25,6 +29,7 @@
 'use strict';
 
 const http = require('node:http');
+const { readFileSync } = require('node:fs');
 const rtmpapi = require('..');
 
 const { combineHooks } = rtmpapi;
@@ -46,15 +51,28 @@ function sayer(quiet) {
 }
 
 /**
+ * The certificate and key of $TLS_CERT and $TLS_KEY (PEM files), or undefined when
+ * neither is set; one without the other is an error.
+ * @returns {{ cert: Buffer, key: Buffer } | undefined}
+ */
+function tlsFromEnv(env = process.env) {
+  if (!env.TLS_CERT && !env.TLS_KEY) return undefined;
+  if (!env.TLS_CERT || !env.TLS_KEY) throw new Error('TLS_CERT and TLS_KEY must be set together');
+  return { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) };
+}
+
+/**
  * Serves `server.metrics()` on http://HOST:port/metrics, and the live server's HTTP
- * side (HTTP-FLV, WebSocket-FLV, HLS, the player page: `server.httpHandler()`). A port that
- * cannot be bound is reported and the RTMP server goes on without it.
+ * side (HTTP-FLV, WebSocket-FLV, HLS, the player page: `server.httpHandler()`); with
+ * `tls` ({ cert, key }) over HTTPS and WSS. A port that cannot be bound is reported and
+ * the RTMP server goes on without it.
  * @param {import('..').LiveServer} server
  * @param {number} port
+ * @param {{ cert: string | Buffer, key: string | Buffer }} [tls]
  */
-function serveMetrics(server, port) {
+function serveMetrics(server, port, tls) {
   const live = server.httpHandler();
-  const web = http.createServer((req, res) => {
+  const handle = (req, res) => {
     if (live.request(req, res)) return;
     if (req.method === 'GET' && req.url.split('?')[0] === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -63,14 +81,16 @@ function serveMetrics(server, port) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found: try /, /live/<key>.flv, /live/<key>/index.m3u8 or /metrics\n');
     }
-  });
+  };
+  const web = tls ? rtmpapi.createFlvHttpsServer(tls, handle) : http.createServer(handle);
   web.on('upgrade', (req, socket, head) => {
     if (!live.upgrade(req, socket, head)) socket.destroy();
   });
   web.on('error', (err) => console.error(`metrics server: ${err.code} ${err.message}`));
   web.listen(port, () => {
-    const base = `http://127.0.0.1:${web.address().port}`;
-    console.log(`metrics on ${base}/metrics, players on ${base}/ (HTTP-FLV and WebSocket-FLV: ${base}/live/<key>.flv, HLS: ${base}/live/<key>/index.m3u8)`);
+    const base = `${tls ? 'https' : 'http'}://127.0.0.1:${web.address().port}`;
+    const flv = tls ? 'HTTPS-FLV and WSS-FLV' : 'HTTP-FLV and WebSocket-FLV';
+    console.log(`metrics on ${base}/metrics, players on ${base}/ (${flv}: ${base}/live/<key>.flv, HLS: ${base}/live/<key>/index.m3u8)`);
   });
   server.once('close', () => web.close());
   return web;
@@ -79,8 +99,8 @@ function serveMetrics(server, port) {
 /**
  * Listens on $PORT (default 1935) and prints the URL to publish to and play from;
  * exits with code 1 on a listen error. With `httpPort` (or $HTTP_PORT) also serves
- * /metrics. SIGINT and SIGTERM close the server gracefully. What
- * `node examples/<name>.js` does.
+ * /metrics and the players, over HTTPS when $TLS_CERT and $TLS_KEY are set. SIGINT and
+ * SIGTERM close the server gracefully. What `node examples/<name>.js` does.
  * @param {import('..').LiveServer} server
  * @param {string} [what] - names the server in the listening line
  * @param {{ httpPort?: number }} [options]
@@ -98,7 +118,7 @@ function listenFromEnv(server, what = 'RTMP server', { httpPort = process.env.HT
       console.log(`Play:    ffplay ${url}/mykey`);
     }
   });
-  if (httpPort !== undefined && httpPort !== '') serveMetrics(server, Number(httpPort));
+  if (httpPort !== undefined && httpPort !== '') serveMetrics(server, Number(httpPort), tlsFromEnv());
   const stop = () => server.close(() => process.exit());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -3,14 +3,16 @@
 // Browser playback: HTTP-FLV and WebSocket-FLV players of a LiveStream. JS routes,
 // authorizes and composes the response head (all of the HTTP and WebSocket handshake
 // conventions live in this file); then the accepted socket is handed to the native
-// layer (a duplicate of its descriptor; Node's copy is destroyed), which writes the
-// head, the FLV header, the join burst and the live tags, framed once per message for
-// every FLV consumer (src/runtime/flv_player.rs). No JS runs per tag.
+// layer (a duplicate of its descriptor, or on createFlvHttpsServer its native TLS
+// session; Node's copy is destroyed), which writes the head, the FLV header, the join
+// burst and the live tags, framed once per message for every FLV consumer
+// (src/runtime/flv_player.rs). No JS runs per tag.
 
 const { EventEmitter } = require('node:events');
 const { createHash } = require('node:crypto');
 const { NativeFlvPlayer } = require('../binding.js');
 const { fromNative, rtmpError } = require('./errors.js');
+const { TLS_CONNECTION } = require('./flv-https.js');
 
 /** RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key. */
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -84,10 +86,12 @@ class FlvPlayer extends EventEmitter {
     this.transport = framing === 'websocket' ? 'websocket' : 'http';
     this.remoteAddress = socket.remoteAddress;
     this.closed = false;
-    const fd = socketFd(socket);
-    if (fd < 0) {
-      throw rtmpError('ERR_FLV_SOCKET', socket.encrypted
-        ? 'an HTTPS/WSS connection cannot be handed to the native layer (TLS is terminated in Node); serve FLV players over plain HTTP or terminate TLS in front of the server'
+    // A connection of createFlvHttpsServer: its TLS session is native already.
+    const tls = socket && socket[TLS_CONNECTION];
+    const fd = tls ? -1 : socketFd(socket);
+    if (tls ? socket.destroyed || socket.writableLength > 0 : fd < 0) {
+      throw rtmpError('ERR_FLV_SOCKET', socket.encrypted && !tls
+        ? 'an HTTPS/WSS connection of Node\'s own https server cannot be handed to the native layer (TLS is terminated in Node); serve FLV players with createFlvHttpsServer, over plain HTTP, or terminate TLS in front of the server'
         : 'the connection cannot be handed to the native layer (no socket descriptor, or bytes still queued)');
     }
     // Bytes Node already read from the connection (a client's first frames) go along.
@@ -97,7 +101,10 @@ class FlvPlayer extends EventEmitter {
     this._closed = new Promise((r) => { resolve = r; });
     const config = { framing, head, earlyInput: earlyInput && earlyInput.length ? earlyInput : undefined, queueLimit: options.queueLimit, stays: options.stays };
     try {
-      this._native = NativeFlvPlayer.start(stream._native, fd, config, (result) => this._finish(result, resolve));
+      const done = (result) => this._finish(result, resolve);
+      this._native = tls
+        ? NativeFlvPlayer.startTls(stream._native, tls.front, tls.id, config, done)
+        : NativeFlvPlayer.start(stream._native, fd, config, done);
     } catch (err) {
       throw fromNative(err);
     }

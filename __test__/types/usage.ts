@@ -212,6 +212,20 @@ function browserPlayback(live: LiveStream): void {
 }
 void browserPlayback;
 
+// HTTPS-FLV and WSS-FLV with TLS terminated natively.
+import { createFlvHttpsServer, FlvHttpsServer } from '../../index';
+
+function httpsPlayback(live: LiveStream, cert: Buffer, key: string): void {
+  const flv = flvHttpHandler({ streams: new Map([['live/key', live]]) });
+  const web: FlvHttpsServer = createFlvHttpsServer({ cert, key, keepAliveTimeout: 5000 }, (req, res) => {
+    if (!flv.request(req, res)) res.end();
+  });
+  web.on('upgrade', (req, socket, head) => void flv.upgrade(req, socket, head));
+  web.listen(8443, '127.0.0.1', () => void web.address()?.port);
+  web.close((err) => void err?.message);
+}
+void httpsPlayback;
+
 import { createLiveServer } from '../../index';
 
 function liveHttp(): void {

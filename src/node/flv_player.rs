@@ -8,9 +8,11 @@ use napi::Status;
 use napi_derive::napi;
 
 use super::session::NativeStream;
+#[cfg(unix)]
+use super::tls_front::NativeTlsFront;
 use super::{invalid_arg, js_error};
 use crate::proto::flv_stream::Framing;
-use crate::runtime::{self, FlvPlayer, FlvPlayerOptions, FlvPlayerSummary};
+use crate::runtime::{self, FlvPlayer, FlvPlayerOptions, FlvPlayerSummary, PlayerSocket};
 
 /// Media bytes a player holds for a slow client before it drops frames: the RTMP
 /// players' default send queue limit (`ServerConfig::send_queue_limit`).
@@ -81,13 +83,38 @@ impl NativeFlvPlayer {
         config: FlvPlayerConfig,
         on_done: Function<'_, FlvPlayerResult, ()>,
     ) -> napi::Result<Self> {
+        let socket = runtime::adopt_socket(fd).map_err(js_error)?;
+        Self::play(stream, PlayerSocket::Tcp(socket), config, on_done)
+    }
+
+    /// Plays `stream` to connection `id` of the HTTPS front `front`, taken away from
+    /// Node (the caller destroys its net.Socket right after this returns, in the same
+    /// tick): the player writes into the TLS session natively.
+    #[cfg(unix)]
+    #[napi(factory, catch_unwind)]
+    pub fn start_tls(
+        stream: &NativeStream,
+        front: &NativeTlsFront,
+        id: f64,
+        config: FlvPlayerConfig,
+        on_done: Function<'_, FlvPlayerResult, ()>,
+    ) -> napi::Result<Self> {
+        let session = front.front.take(id as u64).map_err(js_error)?;
+        Self::play(stream, PlayerSocket::Tls(session), config, on_done)
+    }
+
+    fn play(
+        stream: &NativeStream,
+        socket: PlayerSocket,
+        config: FlvPlayerConfig,
+        on_done: Function<'_, FlvPlayerResult, ()>,
+    ) -> napi::Result<Self> {
         let framing = match config.framing.as_str() {
             "chunked" => Framing::HttpChunked,
             "raw" => Framing::HttpRaw,
             "websocket" => Framing::WebSocket,
             other => return Err(invalid_arg(format!("unknown framing {other:?}"))),
         };
-        let socket = runtime::adopt_socket(fd).map_err(js_error)?;
         let done: DoneFn = on_done
             .build_threadsafe_function::<FlvPlayerResult>()
             .callee_handled::<false>()

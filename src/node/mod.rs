@@ -9,6 +9,8 @@ pub mod media;
 mod record;
 mod server;
 mod session;
+#[cfg(unix)]
+mod tls_front;
 
 use crate::runtime::RuntimeError;
 

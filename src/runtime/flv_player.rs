@@ -22,9 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+#[cfg(unix)]
+use tokio::sync::oneshot;
 
 use super::flv_sink::{flv_sink, FlvSink};
 use super::{tokio_handle, Hub, RuntimeError, SinkKind};
@@ -123,20 +124,35 @@ pub fn adopt_socket(_fd: i32) -> io::Result<std::net::TcpStream> {
     ))
 }
 
-/// Starts playing `hub` to `socket` (see [`adopt_socket`]). `done` is called once, on
-/// a runtime thread, when the player has ended and its connection is closed.
+/// The connection a player writes to.
+pub enum PlayerSocket {
+    /// A TCP socket taken over from Node ([`adopt_socket`]).
+    Tcp(std::net::TcpStream),
+    /// A TLS session the HTTPS front hands over once it has stopped pumping it
+    /// (`TlsFront::take`).
+    #[cfg(unix)]
+    Tls(oneshot::Receiver<super::TlsSession>),
+}
+
+/// Starts playing `hub` to `socket`. `done` is called once, on a runtime thread, when
+/// the player has ended and its connection is closed.
 pub fn play_flv(
     hub: &Hub,
-    socket: std::net::TcpStream,
+    socket: PlayerSocket,
     options: FlvPlayerOptions,
     done: impl FnOnce(FlvPlayerSummary) + Send + 'static,
 ) -> Result<FlvPlayer, RuntimeError> {
     let runtime = tokio_handle()?;
-    let socket = {
-        let _entered = runtime.enter();
-        TcpStream::from_std(socket)?
+    let socket = match socket {
+        PlayerSocket::Tcp(socket) => {
+            let _entered = runtime.enter();
+            let socket = TcpStream::from_std(socket)?;
+            let _ = socket.set_nodelay(true);
+            Ready::Tcp(socket)
+        }
+        #[cfg(unix)]
+        PlayerSocket::Tls(session) => Ready::Tls(session),
     };
-    let _ = socket.set_nodelay(true);
     let (feed, sink) = flv_sink(options.media_limit);
     let sink = Arc::new(sink);
     hub.add_flv_sink(
@@ -147,7 +163,24 @@ pub fn play_flv(
     );
     let task_sink = sink.clone();
     runtime.spawn(async move {
-        let player = tokio::spawn(run(task_sink.clone(), socket, options));
+        let run_sink = task_sink.clone();
+        let player = tokio::spawn(async move {
+            match socket {
+                Ready::Tcp(socket) => {
+                    let (reader, writer) = socket.into_split();
+                    run(run_sink, reader, writer, options).await
+                }
+                #[cfg(unix)]
+                Ready::Tls(session) => match session.await {
+                    Ok(session) => {
+                        let (reader, writer) = tokio::io::split(session);
+                        run(run_sink, reader, writer, options).await
+                    }
+                    // The connection closed before the front could hand it over.
+                    Err(_) => (0, None),
+                },
+            }
+        });
         let (bytes, error) = match player.await {
             Ok(outcome) => outcome,
             Err(e) => (0, Some(RuntimeError::Panic(e.to_string()))),
@@ -160,6 +193,13 @@ pub fn play_flv(
         });
     });
     Ok(FlvPlayer { sink })
+}
+
+/// A [`PlayerSocket`] made ready for the runtime.
+enum Ready {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Tls(oneshot::Receiver<super::TlsSession>),
 }
 
 /// The bytes of an FLV stream's writes, in a [`Framing`].
@@ -239,9 +279,13 @@ fn type_flags<'a>(frames: impl Iterator<Item = &'a Arc<SharedFrame>> + Clone) ->
     })
 }
 
-/// Writes all of `parts` in vectored writes of at most [`MAX_IOVECS`] buffers; a socket
-/// that takes nothing for [`WRITE_STALL`] is an error.
-async fn write_all(w: &mut OwnedWriteHalf, parts: &[Bytes]) -> Result<u64, RuntimeError> {
+/// Writes all of `parts` in vectored writes of at most [`MAX_IOVECS`] buffers, then
+/// flushes (a TLS session may hold plaintext until then); a socket that takes nothing
+/// for [`WRITE_STALL`] is an error.
+async fn write_all(
+    w: &mut (impl AsyncWrite + Unpin),
+    parts: &[Bytes],
+) -> Result<u64, RuntimeError> {
     let (mut index, mut offset) = (0, 0);
     let mut total = 0u64;
     while index < parts.len() {
@@ -273,7 +317,10 @@ async fn write_all(w: &mut OwnedWriteHalf, parts: &[Bytes]) -> Result<u64, Runti
             offset = 0;
         }
     }
-    Ok(total)
+    match tokio::time::timeout(WRITE_STALL, w.flush()).await {
+        Err(_) => Err(RuntimeError::WriteTimeout(WRITE_STALL.as_millis())),
+        Ok(r) => r.map(|()| total).map_err(Into::into),
+    }
 }
 
 /// What the read side saw.
@@ -318,11 +365,11 @@ fn hear(framing: Framing, input: &mut BytesMut) -> Result<Heard, RuntimeError> {
 /// bytes written and the error that ended it, if any.
 async fn run(
     sink: Arc<FlvSink>,
-    socket: TcpStream,
+    mut reader: impl AsyncRead + Unpin,
+    mut w: impl AsyncWrite + Unpin,
     options: FlvPlayerOptions,
 ) -> (u64, Option<RuntimeError>) {
     let framing = options.framing;
-    let (mut reader, mut w) = socket.into_split();
     let mut writer = StreamWriter::new(framing);
     let mut written = 0u64;
     let mut input = BytesMut::from(&options.early_input[..]);
@@ -461,9 +508,14 @@ mod tests {
         hub.flush_players();
         let (server, mut client) = pair().await;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let player = play_flv(&hub, server, options(Framing::HttpChunked), move |s| {
-            let _ = tx.send(s);
-        })
+        let player = play_flv(
+            &hub,
+            PlayerSocket::Tcp(server),
+            options(Framing::HttpChunked),
+            move |s| {
+                let _ = tx.send(s);
+            },
+        )
         .unwrap();
         let got = read_for(&mut client, Duration::from_millis(200)).await;
         // HEAD, then one chunk: 13 (header) + 2 tags of 11 + 6 + 4.
@@ -494,7 +546,7 @@ mod tests {
         // A ping arrived with the upgrade request (masked "hi" with a zero mask).
         let mut opts = options(Framing::WebSocket);
         opts.early_input = Bytes::from_static(&[0x89, 0x82, 0, 0, 0, 0, b'h', b'i']);
-        let _player = play_flv(&hub, server, opts, move |s| {
+        let _player = play_flv(&hub, PlayerSocket::Tcp(server), opts, move |s| {
             let _ = tx.send(s);
         })
         .unwrap();
@@ -520,9 +572,14 @@ mod tests {
         let hub = Hub::new(1 << 20, Duration::ZERO);
         let (server, mut client) = pair().await;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let _player = play_flv(&hub, server, options(Framing::WebSocket), move |s| {
-            let _ = tx.send(s);
-        })
+        let _player = play_flv(
+            &hub,
+            PlayerSocket::Tcp(server),
+            options(Framing::WebSocket),
+            move |s| {
+                let _ = tx.send(s);
+            },
+        )
         .unwrap();
         client.write_all(&[0x89, 0]).await.unwrap();
         let got = read_for(&mut client, Duration::from_millis(200)).await;
@@ -536,9 +593,14 @@ mod tests {
         let hub = Hub::new(1 << 20, Duration::ZERO);
         let (server, client) = pair().await;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let _player = play_flv(&hub, server, options(Framing::HttpChunked), move |s| {
-            let _ = tx.send(s);
-        })
+        let _player = play_flv(
+            &hub,
+            PlayerSocket::Tcp(server),
+            options(Framing::HttpChunked),
+            move |s| {
+                let _ = tx.send(s);
+            },
+        )
         .unwrap();
         drop(client);
         let summary = tokio::time::timeout(Duration::from_secs(2), rx)

@@ -13,6 +13,8 @@ mod record;
 mod relay;
 mod server;
 mod tls;
+#[cfg(unix)]
+mod tls_front;
 mod transport;
 mod warning;
 
@@ -20,7 +22,9 @@ pub use batch::{Batch, BatchBuilder, META_FIELDS};
 pub use config::ServerConfig;
 pub use connection::{ConnectionHandle, PublishTarget};
 pub use error::RuntimeError;
-pub use flv_player::{adopt_socket, play_flv, FlvPlayer, FlvPlayerOptions, FlvPlayerSummary};
+pub use flv_player::{
+    adopt_socket, play_flv, FlvPlayer, FlvPlayerOptions, FlvPlayerSummary, PlayerSocket,
+};
 pub use flv_sink::{flv_sink, FlvSink, FlvSinkFeed};
 pub use hls::{HlsOutput, HlsStats, WaitOutcome};
 pub use record::{record, RecordSummary, Recording};
@@ -29,6 +33,8 @@ pub use relay::{Hub, HubStats, SinkKind};
 pub use server::set_next_connection_id;
 pub use server::{bind, connect, ServerHandle};
 pub use tls::{TlsClient, TlsServer, Trust};
+#[cfg(unix)]
+pub use tls_front::{TlsAccepted, TlsFront, TlsSession};
 pub use warning::Warning;
 
 use std::sync::OnceLock;

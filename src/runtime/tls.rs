@@ -14,7 +14,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName,
 use tokio_rustls::rustls::{
     ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme,
 };
-use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
+use tokio_rustls::{server, TlsAcceptor, TlsConnector, TlsStream};
 
 use super::transport::Transport;
 use super::RuntimeError;
@@ -57,11 +57,20 @@ impl TlsServer {
         stream: TcpStream,
         timeout: Duration,
     ) -> Result<Transport, RuntimeError> {
-        let tls = tokio::time::timeout(timeout, self.0.accept(stream))
+        let tls = self.handshake(stream, timeout).await?;
+        Ok(Transport::Tls(Box::new(TlsStream::Server(tls))))
+    }
+
+    /// The server's side of the TLS handshake (RFC 8446 §2), within `timeout`.
+    pub(super) async fn handshake(
+        &self,
+        stream: TcpStream,
+        timeout: Duration,
+    ) -> Result<server::TlsStream<TcpStream>, RuntimeError> {
+        tokio::time::timeout(timeout, self.0.accept(stream))
             .await
             .map_err(|_| RuntimeError::HandshakeTimeout(timeout.as_millis()))?
-            .map_err(RuntimeError::Tls)?;
-        Ok(Transport::Tls(Box::new(TlsStream::Server(tls))))
+            .map_err(RuntimeError::Tls)
     }
 }
 
