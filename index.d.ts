@@ -421,7 +421,7 @@ export declare class Session extends EventEmitter {
 export declare class LiveStream extends EventEmitter {
   /**
    * `gopCacheBytes`: bytes of the current group of pictures kept for late joiners (default 16 MiB; past it late joiners wait for the next keyframe).
-   * `mergeWritesMs`: how long audio and data may wait for the next video frame, to reach each player in one write with it (default 40, at most 5000; 0 sends every read of the publisher at once).
+   * `mergeWritesMs`: how long audio and data may wait for the next video frame, to reach each player in one write with it (default 0, at most 5000; 0: every read of the publisher goes out at once to each player whose write path is idle, merged into the next write of one whose socket is backed up).
    * Throws a TypeError for a value that is not an integer in range.
    */
   constructor(name?: string, options?: { gopCacheBytes?: number; mergeWritesMs?: number });

@@ -18,8 +18,8 @@
 // terminated natively so FLV players are still played natively (createFlvHttpsServer).
 //
 // RTMP_QUIET=1 prints only the listening lines and errors (for benchmarks);
-// RTMP_MERGE_WRITES_MS=0 writes each read of a publisher to its players at once (the
-// LiveStream option mergeWritesMs, default 40: audio waits for the next video frame).
+// RTMP_MERGE_WRITES_MS=40 lets audio wait up to 40 ms for the next video frame, to go
+// out in one write with it (the LiveStream option mergeWritesMs; default 0: at once).
 //
 // The other examples build on createLiveServer's hooks: examples/auth.js (who may
 // publish), examples/recorder.js (each publication to FLV), examples/edge.js (pull

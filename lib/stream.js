@@ -42,8 +42,9 @@ class LiveStream extends EventEmitter {
    * @param {{ gopCacheBytes?: number, mergeWritesMs?: number }} [options] -
    *   `gopCacheBytes`: bytes of the current group of pictures kept for late joiners
    *   (default 16 MiB); `mergeWritesMs`: how long audio and data may wait for the next
-   *   video frame, to reach each player in one write with it (default 40; 0 sends every
-   *   read of the publisher at once)
+   *   video frame, to reach each player in one write with it (default 0: every read of
+   *   the publisher goes out at once to each player whose write path is idle, and is
+   *   merged into the next write of one whose socket is backed up)
    */
   constructor(name = '', options = {}) {
     super();

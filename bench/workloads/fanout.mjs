@@ -56,7 +56,8 @@ export function pacedPublisher(port, tags) {
 /**
  * Measures one contender at `players` light players over `seconds`: server CPU (% of one
  * core), RSS and RSS per player, players per core, how many kept real time (≥ 90 % of the
- * stream's bitrate), and the probe's publish-to-player delay (p50/p99 ms).
+ * stream's bitrate), and the probe's publish-to-player delay (p50/p99 ms, of all its audio
+ * and video messages, and of each kind alone).
  */
 export async function run(contender, { players = 100, seconds = 8 } = {}) {
   const { tags, bits } = await prepare()
@@ -82,9 +83,13 @@ export async function run(contender, { players = 100, seconds = 8 } = {}) {
     const tEnd = performance.now()
     const rates = list.map((p, i) => (p.bytes - start[i]) * 8 / wall)
     const delays = []
+    const byType = { audio: [], video: [] }
     for (const m of probe.messages.slice(firstProbe)) {
       const at = publisher.sent.get(key(m.type === 'audio' ? TAG_AUDIO : TAG_VIDEO, m.timestamp))
-      if ((m.type === 'audio' || m.type === 'video') && at !== undefined && at >= t0 && m.at <= tEnd) delays.push(m.at - at)
+      if ((m.type === 'audio' || m.type === 'video') && at !== undefined && at >= t0 && m.at <= tEnd) {
+        delays.push(m.at - at)
+        byType[m.type].push(m.at - at)
+      }
     }
     if (delays.length < seconds * 10) throw new Error(`${contender.name}: the probe player matched only ${delays.length} messages to the publisher's`)
     const cpuPercent = 100 * (s1.cpu - s0.cpu) / wall
@@ -97,6 +102,10 @@ export async function run(contender, { players = 100, seconds = 8 } = {}) {
       minMbps: Math.min(...rates) / 1e6,
       latencyP50: percentile(delays, 50),
       latencyP99: percentile(delays, 99),
+      videoP50: percentile(byType.video, 50),
+      videoP99: percentile(byType.video, 99),
+      audioP50: percentile(byType.audio, 50),
+      audioP99: percentile(byType.audio, 99),
     }
   } finally {
     for (const p of list) p.sock.destroy()

@@ -118,14 +118,14 @@ pub struct StreamStats {
 #[napi]
 impl NativeStream {
     /// A stream caching at most `gopCacheBytes` of the current group of pictures, whose
-    /// audio and data wait at most `mergeWritesMs` for the next video frame, to go out
-    /// to each player in one write with it.
+    /// audio and data wait at most `mergeWritesMs` (default 0) for the next video frame,
+    /// to go out to each player in one write with it.
     #[napi(constructor, catch_unwind)]
     pub fn new(gop_cache_bytes: Option<u32>, merge_writes_ms: Option<u32>) -> Self {
         Self {
             hub: Arc::new(Hub::new(
                 gop_cache_bytes.map_or(16 * 1024 * 1024, |v| v as usize),
-                Duration::from_millis(merge_writes_ms.map_or(40, u64::from)),
+                Duration::from_millis(merge_writes_ms.map_or(0, u64::from)),
             )),
         }
     }

@@ -83,6 +83,11 @@ pub(super) struct ConnState {
     pub(super) queue: SendQueue,
     /// The plain TCP socket while the writer task runs, for [`ConnectionHandle::relay_now`].
     direct: Option<Arc<TcpStream>>,
+    /// A direct write left bytes the socket did not take: the write path is busy until
+    /// the writer task has taken the queue, and relayed frames only join the queue
+    /// meanwhile (merged into the writer's next write) instead of trying a `sendmsg`
+    /// the full socket would refuse.
+    backed_up: bool,
 }
 
 impl ConnState {
@@ -153,6 +158,7 @@ impl ConnectionHandle {
                 session,
                 queue: SendQueue::new(config.send_queue_limit),
                 direct: writer.direct(),
+                backed_up: false,
             }),
             wake_writer: Notify::new(),
             writing: AtomicBool::new(false),
@@ -309,12 +315,14 @@ impl ConnectionHandle {
     }
 
     /// Offers relayed media frames to the send queue's drop policy, then writes what is
-    /// queued from the calling task (the publisher's reader) if no one else is writing:
+    /// queued from the calling task (the publisher's reader) if the write path is idle:
     /// a vectored write that never waits, instead of waking the writer task, often on
     /// the other worker thread (nginx-rtmp, on one thread, writes to its players the
     /// same way). `encode` gives the frames `(csid, frame)` for this connection's send
     /// chunk size; it runs under the lock, so the size cannot change meanwhile. What
-    /// the socket does not take now, and everything on TLS, is left to the writer task.
+    /// the socket does not take now, and everything on TLS, is left to the writer task;
+    /// while it has work (it is mid-write, or a direct write left bytes), frames only
+    /// join the queue and go out merged in its next write.
     pub(super) fn relay_now(
         &self,
         encode: impl FnOnce(u32, &mut Vec<(u32, Arc<SharedFrame>)>),
@@ -339,8 +347,9 @@ impl ConnectionHandle {
                 }
             }
             if claimed {
-                if let Some(socket) = &state.direct {
+                if let Some(socket) = state.direct.as_ref().filter(|_| !state.backed_up) {
                     write_without_waiting(socket, &mut state.queue);
+                    state.backed_up = !state.queue.is_empty();
                 }
                 shared.writing.store(false, Ordering::SeqCst);
             }
@@ -754,7 +763,10 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(writer: Writer, handle: ConnectionHandle) -> Result<(), RuntimeError> {
+pub(super) async fn write_loop(
+    writer: Writer,
+    handle: ConnectionHandle,
+) -> Result<(), RuntimeError> {
     let result = write_queued(writer, &handle).await;
     // The socket closes once the reader is done too; no more direct writes to it.
     handle.state().direct = None;
@@ -779,6 +791,9 @@ async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(
         let drained = {
             let mut queued = handle.state();
             queued.queue.take(&mut parts, WRITE_SIZE);
+            // What the socket did not take is this task's now: direct writes may try
+            // again once it has written it (it holds `writing` meanwhile).
+            queued.backed_up = false;
             parts.is_empty() && shared.want_drain.swap(false, Ordering::SeqCst)
         };
         if drained {

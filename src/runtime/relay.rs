@@ -6,10 +6,13 @@
 //! the metadata, the decoder configurations and the cached group of pictures starting
 //! at its keyframe (the same frames the live players got), so they start at once.
 //!
-//! Writes are merged (as SRS's `mw_latency` does): audio and data wait for the next video
-//! frame, at most the hub's merge window, so a player gets one write per video frame
-//! instead of one per message. On loopback most of a relay's CPU is the kernel's cost
-//! per write (BENCHMARKS.md), and an audio/video stream is about 40 % video messages.
+//! What a read of the publisher brought goes out at once to each player whose write path
+//! is idle; a player whose socket is backed up gets it merged into its writer's next
+//! write (`ConnectionHandle::relay_now`). With a merge window (as SRS's `mw_latency`)
+//! audio and data also wait for the next video frame, at most that long, so a player
+//! gets one write per video frame instead of one per message: on loopback most of a
+//! relay's CPU is the kernel's cost per write (BENCHMARKS.md), and an audio/video stream
+//! is about 40 % video messages. The default window is zero: latency first.
 //!
 //! FLV consumers (a recording; `flv_sink`) get the same join burst and the same live
 //! messages, each framed once as an FLV tag for all of them, queued under the hub's lock
@@ -773,6 +776,88 @@ mod tests {
             received(&mut peer, Duration::from_millis(100)).await.len(),
             12 + 3
         );
+    }
+
+    #[tokio::test]
+    async fn an_idle_player_gets_audio_at_once_without_a_merge_window() {
+        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
+        hub.add_player(player, 1);
+        let audio = Message {
+            csid: 4,
+            timestamp: 0,
+            type_id: type_id::AUDIO,
+            stream_id: 1,
+            fmt: 0,
+            payload: Bytes::from_static(&[0xaf, 1, 5]).into(),
+        };
+        for _ in 0..3 {
+            hub.publish(&audio);
+            assert_eq!(hub.flush_players_when_due(Instant::now()), None, "no wait");
+            // Written by the flush itself: no writer task runs here.
+            let got = received(&mut peer, Duration::from_millis(100)).await;
+            assert_eq!((got.len(), got[7]), (12 + 3, type_id::AUDIO));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_backed_up_player_gets_what_comes_meanwhile_merged_in_its_writers_next_write() {
+        use tokio::io::AsyncReadExt;
+        let hub = Hub::new(1 << 30, Duration::ZERO);
+        let (player, _reader, writer, mut peer) = super::super::connection::test_handle(1).await;
+        hub.add_player(player.clone(), 1);
+        let message = |type_id, payload: Bytes| Message {
+            csid: 6,
+            timestamp: 0,
+            type_id,
+            stream_id: 1,
+            fmt: 0,
+            payload: payload.into(),
+        };
+        // Keyframes until the peer, not reading, leaves bytes in the player's queue.
+        let mut frame = vec![0x27; 1 << 20];
+        frame[0] = 0x17;
+        let keyframe = Bytes::from(frame);
+        let mut sent = 0;
+        while player.queued_bytes() == 0 {
+            assert!(sent < 64, "the socket never filled");
+            hub.publish(&message(type_id::VIDEO, keyframe.clone()));
+            hub.flush_players();
+            sent += 1;
+        }
+        let backlog = player.queued_bytes();
+        // The peer reads a little, making room; what comes now still joins the queue,
+        // behind what the socket did not take, without a write of its own.
+        let mut buf = vec![0; 1 << 20];
+        peer.read_exact(&mut buf).await.unwrap();
+        let audio: &'static [u8] = &[0xaf, 1, 5];
+        for _ in 0..2 {
+            hub.publish(&message(type_id::AUDIO, Bytes::from_static(audio)));
+            hub.flush_players();
+        }
+        assert_eq!(
+            player.queued_bytes(),
+            backlog + 2 * (12 + 3),
+            "queued, not written"
+        );
+        // The writer task writes the backlog and the audio: everything, in order.
+        let task = tokio::spawn(super::super::connection::write_loop(writer, player.clone()));
+        // Each keyframe: a type 0 chunk header, then a 1-byte type 3 header per further
+        // chunk (RTMP 1.0 §5.3.1); each audio message one chunk.
+        let chunk = player.windows().send_chunk_size as usize;
+        let total = sent * (12 + (1 << 20) + ((1 << 20) - 1) / chunk) + 2 * 15;
+        let mut got = buf.clone();
+        got.resize(total, 0);
+        peer.read_exact(&mut got[buf.len()..]).await.unwrap();
+        assert_eq!(got[total - 30 + 7], type_id::AUDIO);
+        assert_eq!(
+            &got[total - 15 + 12..],
+            audio,
+            "the last audio message, last"
+        );
+        assert_eq!(player.queued_bytes(), 0);
+        player.destroy();
+        let _ = task.await;
     }
 
     #[tokio::test]
