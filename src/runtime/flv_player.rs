@@ -1,6 +1,10 @@
 //! Live FLV players over HTTP (HTTP-FLV) and WebSocket (WebSocket-FLV): an FLV sink of
-//! the stream's hub (`flv_sink`, `SinkKind::Player`) whose frames a tokio task writes
-//! to the player's socket. JS routes and authorizes the request, then hands the
+//! the stream's hub (`flv_sink`, `SinkKind::Player`) whose frames go to the player's
+//! connection. A plain TCP socket is written as RTMP players are: at once from the hub's
+//! task (the publisher's reader) with a non-blocking `sendmsg` while the player's own
+//! task waits, and by that task (woken for it) only what the socket did not take, and
+//! what comes meanwhile. A TLS session is written by the player's task alone (a rustls
+//! session is not written from another task). JS routes and authorizes the request, then hands the
 //! accepted socket over (see [`adopt_socket`]); from then on no JS runs per tag.
 //!
 //! On the wire, in order: the response head JS composed (HTTP status and headers, or
@@ -18,7 +22,7 @@
 //! the client leaving (HTTP) or answers its pings and close (WebSocket, `proto::ws`).
 
 use std::io::{self, IoSlice};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -27,7 +31,7 @@ use tokio::net::TcpStream;
 #[cfg(unix)]
 use tokio::sync::oneshot;
 
-use super::flv_sink::{flv_sink, FlvSink};
+use super::flv_sink::{flv_sink, FlvSink, WriteNow};
 use super::{tokio_handle, Hub, RuntimeError, SinkKind};
 use crate::proto::flv::{self, TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO};
 use crate::proto::flv_stream::Framing;
@@ -148,7 +152,8 @@ pub fn play_flv(
             let _entered = runtime.enter();
             let socket = TcpStream::from_std(socket)?;
             let _ = socket.set_nodelay(true);
-            Ready::Tcp(socket)
+            let direct = socket2::SockRef::from(&socket).try_clone()?;
+            Ready::Tcp(socket, direct)
         }
         #[cfg(unix)]
         PlayerSocket::Tls(session) => Ready::Tls(session),
@@ -166,15 +171,15 @@ pub fn play_flv(
         let run_sink = task_sink.clone();
         let player = tokio::spawn(async move {
             match socket {
-                Ready::Tcp(socket) => {
+                Ready::Tcp(socket, direct) => {
                     let (reader, writer) = socket.into_split();
-                    run(run_sink, reader, writer, options).await
+                    run(run_sink, reader, writer, Some(direct), options).await
                 }
                 #[cfg(unix)]
                 Ready::Tls(session) => match session.await {
                     Ok(session) => {
                         let (reader, writer) = tokio::io::split(session);
-                        run(run_sink, reader, writer, options).await
+                        run(run_sink, reader, writer, None, options).await
                     }
                     // The connection closed before the front could hand it over.
                     Err(_) => (0, None),
@@ -197,7 +202,9 @@ pub fn play_flv(
 
 /// A [`PlayerSocket`] made ready for the runtime.
 enum Ready {
-    Tcp(TcpStream),
+    /// The socket, and a duplicate of its descriptor for the hub's direct writes
+    /// ([`Out`]).
+    Tcp(TcpStream, socket2::Socket),
     #[cfg(unix)]
     Tls(oneshot::Receiver<super::TlsSession>),
 }
@@ -279,6 +286,109 @@ fn type_flags<'a>(frames: impl Iterator<Item = &'a Arc<SharedFrame>> + Clone) ->
     })
 }
 
+/// A player's stream framing, shared by its task and (through [`WriteNow`], while the
+/// task waits) the hub's: the bytes a write without waiting left, which the task writes
+/// before anything else, and the bytes written so far.
+struct Out {
+    /// A duplicate of a plain TCP socket's descriptor, written to from the hub's task;
+    /// none for a TLS session (written by the player's task alone).
+    direct: Option<socket2::Socket>,
+    state: Mutex<OutState>,
+}
+
+struct OutState {
+    writer: StreamWriter,
+    /// Framed bytes not written yet, in order.
+    left: Vec<Bytes>,
+    written: u64,
+}
+
+impl Out {
+    fn state(&self) -> MutexGuard<'_, OutState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What was left, then `frames` framed as one write; taken for the task to write.
+    fn take(&self, frames: &[Arc<SharedFrame>]) -> Vec<Bytes> {
+        let mut state = self.state();
+        let mut parts = std::mem::take(&mut state.left);
+        if !frames.is_empty() {
+            state.writer.write(frames, &mut parts);
+        }
+        parts
+    }
+
+    /// Writes all of `parts` from the task, waiting for the connection.
+    async fn write_all(
+        &self,
+        w: &mut (impl AsyncWrite + Unpin),
+        parts: &[Bytes],
+    ) -> Result<(), RuntimeError> {
+        let n = write_all(w, parts).await?;
+        self.state().written += n;
+        Ok(())
+    }
+}
+
+impl WriteNow for Out {
+    /// A plain non-blocking `sendmsg` as `ConnectionHandle::relay_now` does (tokio's
+    /// readiness is left as it is; the task finds out itself that the socket is full).
+    /// An error is left for the task's next write to meet.
+    fn write_now(&self, frames: &[Arc<SharedFrame>]) -> bool {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let mut parts = std::mem::take(&mut state.left);
+        state.writer.write(frames, &mut parts);
+        let (mut index, mut offset) = (0, 0);
+        if let Some(socket) = &self.direct {
+            while index < parts.len() {
+                let slices = slices_from(&parts, index, offset);
+                let Ok(n @ 1..) = socket.send_vectored(&slices) else {
+                    break;
+                };
+                state.written += n as u64;
+                (index, offset) = advance(&parts, index, offset, n);
+            }
+        }
+        if index < parts.len() {
+            parts[index] = parts[index].slice(offset..);
+            parts.drain(..index);
+            state.left = parts;
+            return false;
+        }
+        true
+    }
+}
+
+/// At most [`MAX_IOVECS`] buffers of `parts` from `offset` bytes into `parts[index]`.
+fn slices_from(parts: &[Bytes], index: usize, offset: usize) -> Vec<IoSlice<'_>> {
+    parts[index..]
+        .iter()
+        .take(MAX_IOVECS)
+        .enumerate()
+        .map(|(i, p)| IoSlice::new(if i == 0 { &p[offset..] } else { p }))
+        .collect()
+}
+
+/// Where `parts` stands after `n` more bytes from (`index`, `offset`) were written.
+fn advance(parts: &[Bytes], mut index: usize, mut offset: usize, mut n: usize) -> (usize, usize) {
+    while n > 0 {
+        let left = parts[index].len() - offset;
+        if n < left {
+            offset += n;
+            break;
+        }
+        n -= left;
+        index += 1;
+        offset = 0;
+    }
+    while index < parts.len() && parts[index].len() == offset {
+        index += 1;
+        offset = 0;
+    }
+    (index, offset)
+}
+
 /// Writes all of `parts` in vectored writes of at most [`MAX_IOVECS`] buffers, then
 /// flushes (a TLS session may hold plaintext until then); a socket that takes nothing
 /// for [`WRITE_STALL`] is an error.
@@ -289,33 +399,14 @@ async fn write_all(
     let (mut index, mut offset) = (0, 0);
     let mut total = 0u64;
     while index < parts.len() {
-        let slices: Vec<IoSlice<'_>> = parts[index..]
-            .iter()
-            .take(MAX_IOVECS)
-            .enumerate()
-            .map(|(i, p)| IoSlice::new(if i == 0 { &p[offset..] } else { p }))
-            .collect();
+        let slices = slices_from(parts, index, offset);
         let n = match tokio::time::timeout(WRITE_STALL, w.write_vectored(&slices)).await {
             Err(_) => return Err(RuntimeError::WriteTimeout(WRITE_STALL.as_millis())),
             Ok(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
             Ok(r) => r?,
         };
         total += n as u64;
-        let mut n = n;
-        while n > 0 {
-            let left = parts[index].len() - offset;
-            if n < left {
-                offset += n;
-                break;
-            }
-            n -= left;
-            index += 1;
-            offset = 0;
-        }
-        while index < parts.len() && parts[index].len() == offset {
-            index += 1;
-            offset = 0;
-        }
+        (index, offset) = advance(parts, index, offset, n);
     }
     match tokio::time::timeout(WRITE_STALL, w.flush()).await {
         Err(_) => Err(RuntimeError::WriteTimeout(WRITE_STALL.as_millis())),
@@ -362,36 +453,44 @@ fn hear(framing: Framing, input: &mut BytesMut) -> Result<Heard, RuntimeError> {
 }
 
 /// Plays until the sink ends, the client leaves or breaks the protocol; returns the
-/// bytes written and the error that ended it, if any.
+/// bytes written and the error that ended it, if any. With `direct` (a plain TCP
+/// socket's duplicate descriptor) frames go out from the hub's task while this one
+/// waits.
 async fn run(
     sink: Arc<FlvSink>,
     mut reader: impl AsyncRead + Unpin,
     mut w: impl AsyncWrite + Unpin,
+    direct: Option<socket2::Socket>,
     options: FlvPlayerOptions,
 ) -> (u64, Option<RuntimeError>) {
     let framing = options.framing;
-    let mut writer = StreamWriter::new(framing);
-    let mut written = 0u64;
+    let lends = direct.is_some();
+    let out = Arc::new(Out {
+        direct,
+        state: Mutex::new(OutState {
+            writer: StreamWriter::new(framing),
+            left: Vec::new(),
+            written: 0,
+        }),
+    });
     let mut input = BytesMut::from(&options.early_input[..]);
     let mut frames = Vec::new();
-    let mut parts = Vec::new();
     let mut outcome: Result<Option<u16>, RuntimeError> =
-        write_all(&mut w, &[options.head]).await.map(|n| {
-            written += n;
-            None
-        });
+        out.write_all(&mut w, &[options.head]).await.map(|_| None);
     // The stream's last bytes: the end of the chunked body, or a close frame.
     let mut end_code = ws::CLOSE_GOING_AWAY;
     if let Ok(None) = outcome {
         outcome = match hear(framing, &mut input) {
             Ok(Heard::Gone(code)) => Ok(Some(code)),
-            Ok(Heard::Reply(pong)) => write_all(&mut w, &[pong]).await.map(|n| {
-                written += n;
-                None
-            }),
+            Ok(Heard::Reply(pong)) => out.write_all(&mut w, &[pong]).await.map(|_| None),
             Ok(Heard::Nothing) => Ok(None),
             Err(e) => Err(e),
         };
+    }
+    // From here a plain socket's frames go out from the hub's task while this one
+    // waits in recv.
+    if lends {
+        sink.write_directly(out.clone());
     }
     while let Ok(None) = outcome {
         tokio::select! {
@@ -399,18 +498,27 @@ async fn run(
                 if !more {
                     break;
                 }
-                writer.write(&frames, &mut parts);
+                let parts = out.take(&frames);
                 frames.clear();
-                outcome = write_all(&mut w, &parts).await.map(|n| { written += n; None });
-                parts.clear();
+                outcome = out.write_all(&mut w, &parts).await.map(|_| None);
             }
             read = reader.read_buf(&mut input) => {
+                sink.reclaim();
                 outcome = match read {
                     // The client closed its side (or reset): nothing more to write.
-                    Ok(0) | Err(_) => return (written, None),
+                    Ok(0) | Err(_) => {
+                        sink.close();
+                        let written = out.state().written;
+                        return (written, None);
+                    }
                     Ok(_) => match hear(framing, &mut input) {
                         Ok(Heard::Gone(code)) => Ok(Some(code)),
-                        Ok(Heard::Reply(pong)) => write_all(&mut w, &[pong]).await.map(|n| { written += n; None }),
+                        // What a direct write left goes first: a pong between frames.
+                        Ok(Heard::Reply(pong)) => {
+                            let mut parts = out.take(&[]);
+                            parts.push(pong);
+                            out.write_all(&mut w, &parts).await.map(|_| None)
+                        }
                         Ok(Heard::Nothing) => {
                             if framing != Framing::WebSocket {
                                 input = BytesMut::with_capacity(DISCARD_READ);
@@ -442,13 +550,13 @@ async fn run(
         Some(RuntimeError::Io(_) | RuntimeError::WriteTimeout(_))
     );
     if !broken_socket {
-        if let Some(end) = writer.end(end_code) {
-            if let Ok(n) = write_all(&mut w, &[end]).await {
-                written += n;
-            }
-        }
+        let mut parts = out.take(&[]);
+        let end = out.state().writer.end(end_code);
+        parts.extend(end);
+        let _ = out.write_all(&mut w, &parts).await;
         let _ = w.shutdown().await;
     }
+    let written = out.state().written;
     (written, error)
 }
 

@@ -11,6 +11,12 @@
 //! [`FlvSink::recv`]. Dropping the feed (the hub does when the publication ends, or when
 //! the hub goes) ends the sink once its queue is drained; [`FlvSink::close`] (or dropping
 //! it) tells the hub to stop feeding it.
+//!
+//! A consumer that can take frames without waiting (a player's socket: [`WriteNow`])
+//! lends that to the feed while its own task waits with nothing to write: the feed then
+//! writes each flush's frames at once from the hub's task (the publisher's reader), as
+//! RTMP players are written, and the consumer's task is woken only when the socket did
+//! not take everything.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -18,12 +24,28 @@ use tokio::sync::Notify;
 
 use crate::proto::outbound::{DropStats, SendQueue, SharedFrame};
 
+/// A consumer's way to take frames at once, from the feeding task.
+pub trait WriteNow: Send + Sync {
+    /// Writes `frames`, in order, without waiting; false if the socket did not take all
+    /// of it: the rest is kept for the consumer's task to write first.
+    fn write_now(&self, frames: &[Arc<SharedFrame>]) -> bool;
+}
+
 struct State {
     queue: SendQueue,
     /// The hub still holds the feed.
     fed: bool,
     /// The consumer still takes frames.
     open: bool,
+    /// How the consumer takes frames at once ([`FlvSink::write_directly`]).
+    direct: Option<Arc<dyn WriteNow>>,
+    /// The consumer's task waits with nothing to write: the feed writes through
+    /// `direct`.
+    lent: bool,
+    /// A direct write left bytes: the consumer's task writes them next.
+    handed_back: bool,
+    /// Frames taken out of the queue for a direct write (kept for its capacity).
+    scratch: Vec<Arc<SharedFrame>>,
 }
 
 struct Shared {
@@ -46,6 +68,10 @@ pub fn flv_sink(media_limit: usize) -> (FlvSinkFeed, FlvSink) {
             queue: SendQueue::new(media_limit),
             fed: true,
             open: true,
+            direct: None,
+            lent: false,
+            handed_back: false,
+            scratch: Vec::new(),
         }),
         changed: Notify::new(),
     });
@@ -94,7 +120,20 @@ impl FlvSinkFeed {
         for frame in frames {
             queue(&mut state.queue, frame);
         }
-        let queued = state.queue.queued_bytes() != before;
+        let mut queued = state.queue.queued_bytes() != before;
+        if queued && state.lent {
+            let state = &mut *state;
+            if let Some(direct) = &state.direct {
+                while let Some(frame) = state.queue.pop_frame() {
+                    state.scratch.push(frame);
+                }
+                // Taken whole: the consumer's task sleeps on.
+                queued = !direct.write_now(&state.scratch);
+                state.scratch.clear();
+                state.lent = !queued;
+                state.handed_back = queued;
+            }
+        }
         drop(state);
         if queued {
             self.shared.changed.notify_one();
@@ -117,7 +156,10 @@ pub struct FlvSink {
 impl FlvSink {
     /// Waits until frames are queued, then moves all of them, in order, into `out`.
     /// False once nothing is queued and nothing more will be: the hub dropped the feed
-    /// or [`Self::close`] was called.
+    /// or [`Self::close`] was called. While it waits, frames go to the consumer's
+    /// [`WriteNow`] if it has one ([`Self::write_directly`]); it returns true, maybe
+    /// with no frames, when that left bytes for the caller to write. A caller that
+    /// stops waiting (a `select!`) calls [`Self::reclaim`] before writing itself.
     pub async fn recv(&self, out: &mut Vec<Arc<SharedFrame>>) -> bool {
         loop {
             {
@@ -126,22 +168,41 @@ impl FlvSink {
                 while let Some(frame) = state.queue.pop_frame() {
                     out.push(frame);
                 }
-                if out.len() > before {
+                let handed_back = std::mem::take(&mut state.handed_back);
+                if out.len() > before || handed_back {
+                    state.lent = false;
                     return true;
                 }
                 if !state.fed || !state.open {
+                    state.lent = false;
                     return false;
                 }
+                state.lent = state.direct.is_some();
             }
             // A notification between the unlock and here is kept for this wait.
             self.shared.changed.notified().await;
         }
     }
 
+    /// Frames go to `direct` from the feeding task while [`Self::recv`] waits.
+    pub fn write_directly(&self, direct: Arc<dyn WriteNow>) {
+        self.shared.state().direct = Some(direct);
+    }
+
+    /// Ends direct writes (a waiting [`Self::recv`] was given up): once this returns
+    /// none is under way and none starts until the next `recv`.
+    pub fn reclaim(&self) {
+        self.shared.state().lent = false;
+    }
+
     /// Stops taking frames: the hub stops feeding this sink (it forgets it at its next
-    /// flush); what is queued can still be received.
+    /// flush), and writes no more to it directly; what is queued can still be received.
     pub fn close(&self) {
-        self.shared.state().open = false;
+        let mut state = self.shared.state();
+        state.open = false;
+        state.lent = false;
+        state.direct = None;
+        drop(state);
         self.shared.changed.notify_one();
     }
 
@@ -164,12 +225,17 @@ impl FlvSink {
 
 impl Drop for FlvSink {
     fn drop(&mut self) {
-        self.shared.state().open = false;
+        let mut state = self.shared.state();
+        state.open = false;
+        state.lent = false;
+        state.direct = None;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use bytes::Bytes;
 
     use super::*;
@@ -227,6 +293,58 @@ mod tests {
         let (frames, receives) = waiting.await.expect("no panic");
         assert_eq!(frames, 1);
         assert!(receives >= 1);
+    }
+
+    /// A consumer's [`WriteNow`] that takes frames while `takes` says so.
+    #[derive(Default)]
+    struct Direct {
+        takes: std::sync::atomic::AtomicBool,
+        got: Mutex<Vec<MediaRole>>,
+    }
+
+    impl WriteNow for Direct {
+        fn write_now(&self, frames: &[Arc<SharedFrame>]) -> bool {
+            self.got.lock().unwrap().extend(roles(frames));
+            self.takes.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_go_out_directly_while_the_consumer_waits_and_wake_it_only_when_left() {
+        use std::sync::atomic::Ordering::SeqCst;
+        use MediaRole::*;
+        let (feed, sink) = flv_sink(1000);
+        let direct = Arc::new(Direct::default());
+        direct.takes.store(true, SeqCst);
+        sink.write_directly(direct.clone());
+        let sink = Arc::new(sink);
+        // Not waiting yet: frames are queued for recv.
+        feed.offer([frame(Keyframe, 10)]);
+        let mut got = Vec::new();
+        assert!(sink.recv(&mut got).await);
+        assert_eq!(roles(&got), [Keyframe]);
+        let waiter = sink.clone();
+        let mut waiting = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let more = waiter.recv(&mut got).await;
+            (more, got.len())
+        });
+        tokio::task::yield_now().await;
+        feed.offer([frame(Audio, 10), frame(InterFrame, 10)]);
+        assert_eq!(*direct.got.lock().unwrap(), [Audio, InterFrame]);
+        let woken = tokio::time::timeout(Duration::from_millis(50), &mut waiting).await;
+        assert!(woken.is_err(), "taken whole: the consumer sleeps on");
+        // The socket leaves bytes: the consumer is woken (with no frames: they went to
+        // its writer), and what comes until it waits again is queued for it.
+        direct.takes.store(false, SeqCst);
+        feed.offer([frame(Audio, 10)]);
+        assert_eq!(waiting.await.unwrap(), (true, 0));
+        feed.offer([frame(Audio, 20)]);
+        assert_eq!(direct.got.lock().unwrap().len(), 3);
+        assert_eq!(sink.queued_bytes(), 20);
+        sink.close();
+        feed.offer([frame(Audio, 10)]);
+        assert_eq!(direct.got.lock().unwrap().len(), 3, "closed: no more");
     }
 
     #[tokio::test]
