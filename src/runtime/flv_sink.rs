@@ -1,5 +1,5 @@
-//! FLV consumers of a relay hub (a recording file now; HTTP-FLV and WebSocket-FLV
-//! players later): each gets the hub's messages as FLV tags framed once per message for
+//! FLV consumers of a relay hub (recordings, the HLS muxer, HTTP-FLV and WebSocket-FLV
+//! players): each gets the hub's messages as FLV tags framed once per message for
 //! all of them (`flv::tag`, shared [`SharedFrame`]s), through a bounded queue with the
 //! RTMP players' drop policy ([`SendQueue`]: past its limit video is dropped to the next
 //! keyframe, then audio past twice the limit; decoder configurations and metadata
