@@ -16,6 +16,7 @@ import path from 'node:path'
 import { isExecutable, toolSkip } from './helpers/tools.mjs'
 import { makeFlv, makeEnhancedFlv, publish, modernFfmpegPath, modernFfmpegSkip } from './helpers/ffmpeg.mjs'
 import { startFlvServer } from './helpers/flv-server.mjs'
+import { MPEGTS_PAGE } from './helpers/mpegts-page.mjs'
 
 const require = createRequire(import.meta.url)
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -24,28 +25,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const chromiumSkip = toolSkip(!isExecutable(CHROMIUM) && `no ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-/** The page of the other origin: mpegts.js from node_modules, one <video> per source. */
-const PAGE = `<!doctype html><meta charset="utf-8"><title>flv test</title>
-<script src="/mpegts.js"></script>
-<script>
-window.results = {};
-window.play = (id, url) => {
-  const video = document.createElement('video');
-  video.muted = true;
-  document.body.appendChild(video);
-  const r = (window.results[id] = { errors: [], start: null });
-  const player = mpegts.createPlayer({ type: 'flv', isLive: true, url }, { enableStashBuffer: false });
-  player.on(mpegts.Events.ERROR, (type, detail, info) => r.errors.push([type, detail, info && info.msg].join(': ')));
-  video.addEventListener('error', () => r.errors.push('media error ' + (video.error && video.error.message)));
-  video.addEventListener('playing', () => { if (r.start === null) r.start = video.currentTime; });
-  player.attachMediaElement(video);
-  player.load();
-  video.play().catch((e) => r.errors.push('play(): ' + e.message));
-  r.sample = () => ({ currentTime: video.currentTime, start: r.start, frames: video.getVideoPlaybackQuality().totalVideoFrames,
-    dropped: video.getVideoPlaybackQuality().droppedVideoFrames, audioBytes: video.webkitAudioDecodedByteCount, errors: r.errors });
-};
-window.sample = (id) => window.results[id].sample();
-</script><body></body>`
 
 let server
 let pageServer
@@ -59,7 +38,7 @@ before(async () => {
   pageServer = createServer((req, res) => {
     if (req.url === '/mpegts.js') { res.writeHead(200, { 'Content-Type': 'text/javascript' }); return res.end(mpegts) }
     res.writeHead(200, { 'Content-Type': 'text/html' })
-    res.end(PAGE)
+    res.end(MPEGTS_PAGE)
   })
   // Another origin: another port (and host name) than the FLV server's.
   pageServer.listen(0, '127.0.0.1')

@@ -20,14 +20,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
-import { makeFlv, publish, probeFrames } from './helpers/ffmpeg.mjs'
-import { isKeyframe } from './helpers/flv.mjs'
-import { wholeTags } from './helpers/flv-server.mjs'
+import { makeFlv, publish } from './helpers/ffmpeg.mjs'
+import { checkFlvRecording, wholeTags } from './helpers/flv-server.mjs'
+import { MPEGTS_PAGE } from './helpers/mpegts-page.mjs'
 import { isExecutable, toolSkip, which } from './helpers/tools.mjs'
 import { startListeningServer } from './helpers/process.mjs'
 
 const require = createRequire(import.meta.url)
-const { createLiveServer, createFlvHttpsServer, readFlv, amf } = require('../index.js')
+const { createLiveServer, createFlvHttpsServer } = require('../index.js')
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.join(here, '..')
 const fixtures = path.join(here, 'fixtures')
@@ -102,26 +102,7 @@ function httpsRecorder(url, options = {}) {
   return { started, data: () => Buffer.concat(chunks), stop: () => req.destroy() }
 }
 
-/** The FLV header, onMetaData, both configs, a keyframe; many video tags; it decodes. */
-async function checkRecording(name, buf) {
-  const whole = wholeTags(buf)
-  const flv = readFlv(whole)
-  assert.ok(flv.hasAudio && flv.hasVideo, `${name}: header flags audio and video`)
-  const [first, ...rest] = flv.tags
-  assert.equal(first.type, 18, `${name}: starts with a script tag`)
-  assert.equal(amf.amf0Decode(first.data)[0], 'onMetaData')
-  const video = rest.filter((t) => t.type === 9)
-  const audio = rest.filter((t) => t.type === 8)
-  assert.deepEqual([...video[0].data.subarray(0, 2)], [0x17, 0x00], `${name}: the AVC sequence header first`)
-  assert.deepEqual([...audio[0].data.subarray(0, 2)], [0xaf, 0x00], `${name}: the AAC sequence header first`)
-  assert.ok(isKeyframe(video[1]), `${name}: then a keyframe`)
-  assert.ok(video.length > 40, `${name}: ${video.length} video tags`)
-  const file = path.join(dir, `${name}.flv`)
-  writeFileSync(file, whole)
-  const probe = await probeFrames(file)
-  assert.equal(probe.errors, '', `${name}: decodes cleanly`)
-  assert.ok(probe.frames.video > 40, `${name}: ${probe.frames.video} frames decoded`)
-}
+const checkRecording = (name, buf) => checkFlvRecording(name, buf, dir, { minVideo: 40 })
 
 test('https:// and wss:// players get header, metadata, configs, a keyframe and live tags that decode', { skip }, async () => {
   const published = publish(`rtmp://127.0.0.1:${live.address().port}/live/tls`, fixture, { realtime: true, timeoutMs: 30000 })
@@ -240,30 +221,12 @@ test('npm start serves HTTPS and WSS on $HTTP_PORT with TLS_CERT and TLS_KEY', {
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const chromiumSkip = skip || toolSkip(!isExecutable(CHROMIUM) && `no ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
 
-/** A page of another origin: mpegts.js plays `url` into a muted <video>; sample(id) reads it. */
-const PAGE = `<!doctype html><meta charset="utf-8"><script src="/mpegts.js"></script><script>
-window.results = {};
-window.play = (id, url) => {
-  const video = document.createElement('video');
-  video.muted = true;
-  document.body.appendChild(video);
-  const r = (window.results[id] = { errors: [], start: null });
-  const player = mpegts.createPlayer({ type: 'flv', isLive: true, url }, { enableStashBuffer: false });
-  player.on(mpegts.Events.ERROR, (type, detail, info) => r.errors.push([type, detail, info && info.msg].join(': ')));
-  video.addEventListener('error', () => r.errors.push('media error ' + (video.error && video.error.message)));
-  video.addEventListener('playing', () => { if (r.start === null) r.start = video.currentTime; });
-  player.attachMediaElement(video);
-  player.load();
-  video.play().catch((e) => r.errors.push('play(): ' + e.message));
-  r.sample = () => ({ currentTime: video.currentTime, start: r.start, frames: video.getVideoPlaybackQuality().totalVideoFrames, errors: r.errors });
-};
-</script><body></body>`
 
 test('mpegts.js in Chromium plays wss:// and https:// (certificate errors ignored)', { skip: chromiumSkip, timeout: 120_000 }, async (t) => {
   const mpegts = readFileSync(require.resolve('mpegts.js/dist/mpegts.js'))
   const pages = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': req.url === '/mpegts.js' ? 'text/javascript' : 'text/html' })
-    res.end(req.url === '/mpegts.js' ? mpegts : PAGE)
+    res.end(req.url === '/mpegts.js' ? mpegts : MPEGTS_PAGE)
   })
   pages.listen(0, '127.0.0.1')
   await once(pages, 'listening')

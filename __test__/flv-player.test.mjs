@@ -9,16 +9,15 @@ import { once } from 'node:events'
 import { request } from 'node:http'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import WebSocket from 'ws'
-import { makeFlv, publish, probeFrames } from './helpers/ffmpeg.mjs'
-import { isKeyframe } from './helpers/flv.mjs'
-import { startFlvServer, wholeTags } from './helpers/flv-server.mjs'
+import { makeFlv, publish } from './helpers/ffmpeg.mjs'
+import { checkFlvRecording, startFlvServer, wholeTags } from './helpers/flv-server.mjs'
 
 const require = createRequire(import.meta.url)
-const { readFlv, amf } = require('../index.js')
+const { readFlv } = require('../index.js')
 const here = path.dirname(fileURLToPath(import.meta.url))
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
@@ -65,30 +64,7 @@ function wsRecorder(url) {
   return { opened, messages, data: () => Buffer.concat(messages), stop: () => ws.close(), ws }
 }
 
-/**
- * Checks what a player recorded: the FLV header with both flags, then onMetaData, the
- * AVC and AAC sequence headers, then a keyframe before any other video; it decodes.
- */
-async function checkRecording(name, buf) {
-  const whole = wholeTags(buf)
-  const flv = readFlv(whole)
-  assert.ok(flv.hasAudio && flv.hasVideo, `${name}: header flags audio and video`)
-  const [first, ...rest] = flv.tags
-  assert.equal(first.type, 18, `${name}: starts with a script tag`)
-  assert.equal(amf.amf0Decode(first.data)[0], 'onMetaData')
-  const video = rest.filter((t) => t.type === 9)
-  const audio = rest.filter((t) => t.type === 8)
-  assert.deepEqual([...video[0].data.subarray(0, 2)], [0x17, 0x00], `${name}: the AVC sequence header first`)
-  assert.deepEqual([...audio[0].data.subarray(0, 2)], [0xaf, 0x00], `${name}: the AAC sequence header first`)
-  assert.ok(isKeyframe(video[1]), `${name}: then a keyframe`)
-  assert.ok(video.length > 50, `${name}: ${video.length} video tags`)
-  const file = path.join(dir, `${name}.flv`)
-  writeFileSync(file, whole)
-  const probe = await probeFrames(file)
-  assert.equal(probe.errors, '', `${name}: decodes cleanly`)
-  assert.ok(probe.frames.video > 50, `${name}: ${probe.frames.video} frames decoded`)
-  return flv
-}
+const checkRecording = (name, buf) => checkFlvRecording(name, buf, dir, { minVideo: 50 })
 
 test('players waiting before the publisher and joining late get header, metadata, configs, a keyframe, then live tags that decode', async () => {
   const base = `127.0.0.1:${server.httpPort}/live/a.flv`

@@ -3,12 +3,17 @@
 // publisher leaves, so players may wait for one), and an HTTP server serves them with
 // flvHttpHandler (HTTP-FLV, WebSocket-FLV, CORS preflight).
 
+import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
+import path from 'node:path'
+import { probeFrames } from './ffmpeg.mjs'
+import { isKeyframe } from './flv.mjs'
 
 const require = createRequire(import.meta.url)
-const { rtmpServer, LiveStream, flvHttpHandler } = require('../../index.js')
+const { rtmpServer, LiveStream, flvHttpHandler, readFlv, amf } = require('../../index.js')
 
 /**
  * @param {{ authorize?: Function, known?: (app: string, name: string) => boolean, cors?: string|false, rtmpPort?: number, httpPort?: number }} [opts]
@@ -104,4 +109,31 @@ export function wholeTags(buf) {
     pos = end
   }
   return buf.subarray(0, pos)
+}
+
+/**
+ * Checks what an FLV player recorded (`buf`, cut anywhere): the FLV header with both
+ * flags, then onMetaData, the AVC and AAC sequence headers, then a keyframe before any
+ * other video, more than `minVideo` video tags; written to `dir`/`name`.flv, it decodes
+ * cleanly. Returns the parsed file.
+ */
+export async function checkFlvRecording(name, buf, dir, { minVideo = 40 } = {}) {
+  const whole = wholeTags(buf)
+  const flv = readFlv(whole)
+  assert.ok(flv.hasAudio && flv.hasVideo, `${name}: header flags audio and video`)
+  const [first, ...rest] = flv.tags
+  assert.equal(first.type, 18, `${name}: starts with a script tag`)
+  assert.equal(amf.amf0Decode(first.data)[0], 'onMetaData')
+  const video = rest.filter((t) => t.type === 9)
+  const audio = rest.filter((t) => t.type === 8)
+  assert.deepEqual([...video[0].data.subarray(0, 2)], [0x17, 0x00], `${name}: the AVC sequence header first`)
+  assert.deepEqual([...audio[0].data.subarray(0, 2)], [0xaf, 0x00], `${name}: the AAC sequence header first`)
+  assert.ok(isKeyframe(video[1]), `${name}: then a keyframe`)
+  assert.ok(video.length > minVideo, `${name}: ${video.length} video tags`)
+  const file = path.join(dir, `${name}.flv`)
+  writeFileSync(file, whole)
+  const probe = await probeFrames(file)
+  assert.equal(probe.errors, '', `${name}: decodes cleanly`)
+  assert.ok(probe.frames.video > minVideo, `${name}: ${probe.frames.video} frames decoded`)
+  return flv
 }
