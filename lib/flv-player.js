@@ -8,10 +8,10 @@
 // burst and the live tags, framed once per message for every FLV consumer
 // (src/runtime/flv_player.rs). No JS runs per tag.
 
-const { EventEmitter } = require('node:events');
 const { createHash } = require('node:crypto');
 const { NativeFlvPlayer } = require('../binding.js');
-const { fromNative, rtmpError } = require('./errors.js');
+const { rtmpError } = require('./errors.js');
+const { NativeOutput } = require('./native-output.js');
 const { TLS_CONNECTION } = require('./flv-https.js');
 
 /** RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key. */
@@ -70,7 +70,7 @@ function socketFd(socket) {
  * (ERR_RTMP_WEBSOCKET: the client broke RFC 6455; ERR_RTMP_WRITE_TIMEOUT: it read
  * nothing for 30 s; ERR_RTMP_SOCKET).
  */
-class FlvPlayer extends EventEmitter {
+class FlvPlayer extends NativeOutput {
   /**
    * @param {import('./stream.js').LiveStream} stream
    * @param {import('node:net').Socket} socket - destroyed here; the connection lives on natively
@@ -80,12 +80,10 @@ class FlvPlayer extends EventEmitter {
    * @param {{ queueLimit?: number, stays: boolean }} options
    */
   constructor(stream, socket, framing, head, earlyInput, options) {
-    super();
-    this.stream = stream;
+    super(stream);
     /** 'http' or 'websocket' */
     this.transport = framing === 'websocket' ? 'websocket' : 'http';
     this.remoteAddress = socket.remoteAddress;
-    this.closed = false;
     // A connection of createFlvHttpsServer: its TLS session is native already.
     const tls = socket && socket[TLS_CONNECTION];
     const fd = tls ? -1 : socketFd(socket);
@@ -97,45 +95,13 @@ class FlvPlayer extends EventEmitter {
     // Bytes Node already read from the connection (a client's first frames) go along.
     const buffered = socket.readableLength > 0 ? socket.read() : null;
     if (buffered) earlyInput = earlyInput && earlyInput.length ? Buffer.concat([earlyInput, buffered]) : buffered;
-    let resolve;
-    this._closed = new Promise((r) => { resolve = r; });
     const config = { framing, head, earlyInput: earlyInput && earlyInput.length ? earlyInput : undefined, queueLimit: options.queueLimit, stays: options.stays };
-    try {
-      const done = (result) => this._finish(result, resolve);
-      this._native = tls
-        ? NativeFlvPlayer.startTls(stream._native, tls.front, tls.id, config, done)
-        : NativeFlvPlayer.start(stream._native, fd, config, done);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    this._start((done) => (tls
+      ? NativeFlvPlayer.startTls(stream._native, tls.front, tls.id, config, done)
+      : NativeFlvPlayer.start(stream._native, fd, config, done)));
     // Node's copy of the descriptor goes now, in the tick the duplicate was taken, so
     // Node reads nothing more from the connection. destroy(), not end(): no FIN.
     socket.destroy();
-  }
-
-  _finish(result, resolve) {
-    this.closed = true;
-    const info = { bytes: result.bytes, dropped: { video: result.droppedVideo, audio: result.droppedAudio } };
-    if (result.errorCode) info.error = rtmpError(result.errorCode, result.errorMessage);
-    resolve(info);
-    if (info.error) this.emit('error', info.error);
-    this.emit('close', info);
-  }
-
-  /**
-   * Ends the player: what is queued is written, then the end of the stream (the last
-   * HTTP chunk, or a WebSocket close 1001), then the connection is closed.
-   * @returns {Promise<{ bytes: number, dropped: { video: number, audio: number }, error?: Error }>}
-   */
-  stop() {
-    if (!this.closed) this._native.stop();
-    return this._closed;
-  }
-
-  /** `{ queuedBytes, dropped: { video, audio } }` while it plays. */
-  stats() {
-    const s = this._native.stats();
-    return { queuedBytes: s.queuedBytes, dropped: { video: s.droppedVideo, audio: s.droppedAudio } };
   }
 }
 
