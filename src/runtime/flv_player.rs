@@ -607,6 +607,25 @@ mod tests {
         }
     }
 
+    /// A player of `hub` on one end of a loopback pair: the player, the client's end,
+    /// and how the player ended.
+    async fn start(
+        hub: &Hub,
+        options: FlvPlayerOptions,
+    ) -> (
+        FlvPlayer,
+        TcpStream,
+        tokio::sync::oneshot::Receiver<FlvPlayerSummary>,
+    ) {
+        let (server, client) = pair().await;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let player = play_flv(hub, PlayerSocket::Tcp(server), options, move |s| {
+            let _ = tx.send(s);
+        })
+        .unwrap();
+        (player, client, rx)
+    }
+
     #[tokio::test]
     async fn an_http_player_gets_its_head_then_chunks_of_an_flv_stream_flagged_as_published() {
         let hub = Hub::new(1 << 20, Duration::ZERO);
@@ -614,17 +633,7 @@ mod tests {
         hub.publish(&message(type_id::VIDEO, 0, &[0x17, 0, 0, 0, 0, 1]));
         hub.publish(&message(type_id::VIDEO, 0, &[0x17, 1, 0, 0, 0, 2]));
         hub.flush_players();
-        let (server, mut client) = pair().await;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let player = play_flv(
-            &hub,
-            PlayerSocket::Tcp(server),
-            options(Framing::HttpChunked),
-            move |s| {
-                let _ = tx.send(s);
-            },
-        )
-        .unwrap();
+        let (player, mut client, rx) = start(&hub, options(Framing::HttpChunked)).await;
         let got = read_for(&mut client, Duration::from_millis(200)).await;
         // HEAD, then one chunk: 13 (header) + 2 tags of 11 + 6 + 4.
         let body = 13 + 2 * 21;
@@ -649,15 +658,10 @@ mod tests {
     #[tokio::test]
     async fn a_websocket_player_answers_pings_and_echoes_the_clients_close() {
         let hub = Hub::new(1 << 20, Duration::ZERO);
-        let (server, mut client) = pair().await;
-        let (tx, rx) = tokio::sync::oneshot::channel();
         // A ping arrived with the upgrade request (masked "hi" with a zero mask).
         let mut opts = options(Framing::WebSocket);
         opts.early_input = Bytes::from_static(&[0x89, 0x82, 0, 0, 0, 0, b'h', b'i']);
-        let _player = play_flv(&hub, PlayerSocket::Tcp(server), opts, move |s| {
-            let _ = tx.send(s);
-        })
-        .unwrap();
+        let (_player, mut client, rx) = start(&hub, opts).await;
         let got = read_for(&mut client, Duration::from_millis(200)).await;
         assert_eq!(got, b"HEAD\x8a\x02hi");
         hub.publish(&message(type_id::AUDIO, 0, &[0xAF, 0, 0x12, 0x10]));
@@ -678,17 +682,7 @@ mod tests {
     #[tokio::test]
     async fn an_unmasked_client_frame_closes_with_a_protocol_error() {
         let hub = Hub::new(1 << 20, Duration::ZERO);
-        let (server, mut client) = pair().await;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let _player = play_flv(
-            &hub,
-            PlayerSocket::Tcp(server),
-            options(Framing::WebSocket),
-            move |s| {
-                let _ = tx.send(s);
-            },
-        )
-        .unwrap();
+        let (_player, mut client, rx) = start(&hub, options(Framing::WebSocket)).await;
         client.write_all(&[0x89, 0]).await.unwrap();
         let got = read_for(&mut client, Duration::from_millis(200)).await;
         assert_eq!(got, b"HEAD\x88\x02\x03\xea", "close 1002");
@@ -699,17 +693,7 @@ mod tests {
     #[tokio::test]
     async fn an_http_player_ends_when_its_client_goes() {
         let hub = Hub::new(1 << 20, Duration::ZERO);
-        let (server, client) = pair().await;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let _player = play_flv(
-            &hub,
-            PlayerSocket::Tcp(server),
-            options(Framing::HttpChunked),
-            move |s| {
-                let _ = tx.send(s);
-            },
-        )
-        .unwrap();
+        let (_player, client, rx) = start(&hub, options(Framing::HttpChunked)).await;
         drop(client);
         let summary = tokio::time::timeout(Duration::from_secs(2), rx)
             .await
