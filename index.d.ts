@@ -418,13 +418,21 @@ export declare class Session extends EventEmitter {
 }
 
 /** A live stream relayed natively from one publisher to many players. */
+/** Options of a LiveStream (see its constructor). */
+export interface LiveStreamOptions {
+  gopCacheBytes?: number;
+  mergeWritesMs?: number;
+  flvMergeWritesMs?: number;
+}
+
 export declare class LiveStream extends EventEmitter {
   /**
    * `gopCacheBytes`: bytes of the current group of pictures kept for late joiners (default 16 MiB; past it late joiners wait for the next keyframe).
-   * `mergeWritesMs`: how long audio and data may wait for the next video frame, to reach each player in one write with it (default 0, at most 5000; 0: every read of the publisher goes out at once to each player whose write path is idle, merged into the next write of one whose socket is backed up).
+   * `mergeWritesMs`: how long audio and data may wait for the next video frame, to reach each RTMP player in one write with it (default 0, at most 5000; 0: every read of the publisher goes out at once to each player whose write path is idle, merged into the next write of one whose socket is backed up).
+   * `flvMergeWritesMs`: the same for HTTP-FLV and WebSocket-FLV players (default 40, at most 5000: a browser's player buffers far longer than that, and one write per video frame instead of one per message halves what each such player costs the server).
    * Throws a TypeError for a value that is not an integer in range.
    */
-  constructor(name?: string, options?: { gopCacheBytes?: number; mergeWritesMs?: number });
+  constructor(name?: string, options?: LiveStreamOptions);
   /** The name given (e.g. "app/key"). */
   readonly name: string;
   /** The session publishing, or null. */
@@ -600,7 +608,7 @@ export interface LiveServerOptions extends ServerOptions, LiveServerHooks {
   /** Publishers' media also reach their sessions' 'audio', 'video' and 'data' events (a JS recorder needs them). Default false. */
   emitMedia?: boolean;
   /** Each LiveStream's options. */
-  streamOptions?: { gopCacheBytes?: number; mergeWritesMs?: number };
+  streamOptions?: LiveStreamOptions;
   /** Log nothing but errors (with the default logger). */
   quiet?: boolean;
   /** Where to log (default: ISO-dated console lines). */

@@ -133,10 +133,10 @@ test('an audio-only stream reaches a player that joins it late (nothing to wait 
 
 test('LiveStream options out of range throw a TypeError', () => {
   const { LiveStream } = require('../index.js');
-  for (const options of [{ mergeWritesMs: -1 }, { mergeWritesMs: 5001 }, { mergeWritesMs: 1.5 }, { gopCacheBytes: '1' }]) {
+  for (const options of [{ mergeWritesMs: -1 }, { mergeWritesMs: 5001 }, { mergeWritesMs: 1.5 }, { flvMergeWritesMs: -1 }, { flvMergeWritesMs: 5001 }, { gopCacheBytes: '1' }]) {
     assert.throws(() => new LiveStream('x', options), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE', JSON.stringify(options));
   }
-  assert.equal(new LiveStream('x', { mergeWritesMs: 0, gopCacheBytes: 0 }).stats().players, 0);
+  assert.equal(new LiveStream('x', { mergeWritesMs: 0, flvMergeWritesMs: 0, gopCacheBytes: 0 }).stats().players, 0);
 });
 
 test('a second publisher on a busy key is refused with NetStream.Publish.BadName', async () => {

@@ -19,7 +19,9 @@
 //
 // RTMP_QUIET=1 prints only the listening lines and errors (for benchmarks);
 // RTMP_MERGE_WRITES_MS=40 lets audio wait up to 40 ms for the next video frame, to go
-// out in one write with it (the LiveStream option mergeWritesMs; default 0: at once).
+// out to RTMP players in one write with it (the LiveStream option mergeWritesMs;
+// default 0: at once); FLV_MERGE_WRITES_MS the same for HTTP-FLV and WebSocket-FLV
+// players (flvMergeWritesMs; default 40).
 //
 // The other examples build on createLiveServer's hooks: examples/auth.js (who may
 // publish), examples/recorder.js (each publication to FLV), examples/edge.js (pull
@@ -127,7 +129,8 @@ function listenFromEnv(server, what = 'RTMP server', { httpPort = process.env.HT
 module.exports = { createLiveServer, listenFromEnv, combineHooks, sayer };
 
 if (require.main === module) {
-  const merge = process.env.RTMP_MERGE_WRITES_MS;
-  const server = createLiveServer(merge === undefined ? {} : { streamOptions: { mergeWritesMs: Number(merge) } });
+  const ms = (name) => (process.env[name] === undefined ? undefined : Number(process.env[name]));
+  const streamOptions = { mergeWritesMs: ms('RTMP_MERGE_WRITES_MS'), flvMergeWritesMs: ms('FLV_MERGE_WRITES_MS') };
+  const server = createLiveServer({ streamOptions });
   listenFromEnv(server, 'RTMP server', { httpPort: process.env.HTTP_PORT ?? 8000 });
 }

@@ -39,12 +39,14 @@ function optionalInteger(options, name, max) {
 class LiveStream extends EventEmitter {
   /**
    * @param {string} [name]
-   * @param {{ gopCacheBytes?: number, mergeWritesMs?: number }} [options] -
+   * @param {{ gopCacheBytes?: number, mergeWritesMs?: number, flvMergeWritesMs?: number }} [options] -
    *   `gopCacheBytes`: bytes of the current group of pictures kept for late joiners
    *   (default 16 MiB); `mergeWritesMs`: how long audio and data may wait for the next
-   *   video frame, to reach each player in one write with it (default 0: every read of
-   *   the publisher goes out at once to each player whose write path is idle, and is
-   *   merged into the next write of one whose socket is backed up)
+   *   video frame, to reach each RTMP player in one write with it (default 0: every read
+   *   of the publisher goes out at once to each player whose write path is idle, and is
+   *   merged into the next write of one whose socket is backed up); `flvMergeWritesMs`:
+   *   the same for HTTP-FLV and WebSocket-FLV players (default 40: a browser's player
+   *   buffers far longer, and one write per video frame halves what each costs)
    */
   constructor(name = '', options = {}) {
     super();
@@ -52,6 +54,7 @@ class LiveStream extends EventEmitter {
     this._native = new NativeStream(
       optionalInteger(options, 'gopCacheBytes', 0xffff_ffff),
       optionalInteger(options, 'mergeWritesMs', MAX_MERGE_WRITES_MS),
+      optionalInteger(options, 'flvMergeWritesMs', MAX_MERGE_WRITES_MS),
     );
     /** @type {import('./session.js').Session | null} */
     this.publisher = null;

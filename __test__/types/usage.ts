@@ -23,7 +23,7 @@ import {
   type Session,
 } from '../../index';
 
-const stream = new LiveStream('live/key', { gopCacheBytes: 1 << 20 });
+const stream = new LiveStream('live/key', { gopCacheBytes: 1 << 20, flvMergeWritesMs: 0 });
 
 const server = rtmpServer().createServer(function (this: Session, session: Session) {
   session.msg.loop(null, {

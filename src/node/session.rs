@@ -16,7 +16,7 @@ use crate::proto::handshake::{Role, RANDOM_SIZE};
 use crate::proto::message::ControlMessage;
 use crate::proto::session::{Event, Session, Windows};
 use crate::proto::Limits;
-use crate::runtime::{BatchBuilder, ConnectionHandle, Hub, RuntimeError};
+use crate::runtime::{BatchBuilder, ConnectionHandle, Hub, MergeWindows, RuntimeError};
 
 /// A core session fed by JS: bytes in through `feed`, bytes out through `takeOutput`.
 struct Detached {
@@ -118,14 +118,26 @@ pub struct StreamStats {
 #[napi]
 impl NativeStream {
     /// A stream caching at most `gopCacheBytes` of the current group of pictures, whose
-    /// audio and data wait at most `mergeWritesMs` (default 0) for the next video frame,
-    /// to go out to each player in one write with it.
+    /// audio and data wait for the next video frame, to go out to each player in one
+    /// write with it, at most `mergeWritesMs` (default 0) for RTMP players and
+    /// `flvMergeWritesMs` (default 40) for HTTP-FLV and WebSocket-FLV players.
     #[napi(constructor, catch_unwind)]
-    pub fn new(gop_cache_bytes: Option<u32>, merge_writes_ms: Option<u32>) -> Self {
+    pub fn new(
+        gop_cache_bytes: Option<u32>,
+        merge_writes_ms: Option<u32>,
+        flv_merge_writes_ms: Option<u32>,
+    ) -> Self {
+        let defaults = MergeWindows::default();
+        let ms = |v: Option<u32>, default: Duration| {
+            v.map_or(default, |v| Duration::from_millis(v.into()))
+        };
         Self {
             hub: Arc::new(Hub::new(
                 gop_cache_bytes.map_or(16 * 1024 * 1024, |v| v as usize),
-                Duration::from_millis(merge_writes_ms.map_or(0, u64::from)),
+                MergeWindows {
+                    rtmp: ms(merge_writes_ms, defaults.rtmp),
+                    flv: ms(flv_merge_writes_ms, defaults.flv),
+                },
             )),
         }
     }

@@ -567,6 +567,7 @@ mod tests {
     use super::*;
     use crate::proto::chunk::Message;
     use crate::proto::message::type_id;
+    use crate::runtime::MergeWindows;
 
     async fn pair() -> (std::net::TcpStream, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -628,7 +629,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_http_player_gets_its_head_then_chunks_of_an_flv_stream_flagged_as_published() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         // Video only: a config and a keyframe before the player joins.
         hub.publish(&message(type_id::VIDEO, 0, &[0x17, 0, 0, 0, 0, 1]));
         hub.publish(&message(type_id::VIDEO, 0, &[0x17, 1, 0, 0, 0, 2]));
@@ -657,7 +658,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_websocket_player_answers_pings_and_echoes_the_clients_close() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         // A ping arrived with the upgrade request (masked "hi" with a zero mask).
         let mut opts = options(Framing::WebSocket);
         opts.early_input = Bytes::from_static(&[0x89, 0x82, 0, 0, 0, 0, b'h', b'i']);
@@ -681,7 +682,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unmasked_client_frame_closes_with_a_protocol_error() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         let (_player, mut client, rx) = start(&hub, options(Framing::WebSocket)).await;
         client.write_all(&[0x89, 0]).await.unwrap();
         let got = read_for(&mut client, Duration::from_millis(200)).await;
@@ -692,7 +693,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_http_player_ends_when_its_client_goes() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         let (_player, client, rx) = start(&hub, options(Framing::HttpChunked)).await;
         drop(client);
         let summary = tokio::time::timeout(Duration::from_secs(2), rx)

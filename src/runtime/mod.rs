@@ -28,7 +28,7 @@ pub use flv_player::{
 pub use flv_sink::{flv_sink, FlvSink, FlvSinkFeed};
 pub use hls::{HlsOutput, HlsStats, WaitOutcome};
 pub use record::{record, RecordSummary, Recording};
-pub use relay::{Hub, HubStats, SinkKind};
+pub use relay::{Hub, HubStats, MergeWindows, SinkKind};
 #[cfg(any(test, feature = "test-hooks"))]
 pub use server::set_next_connection_id;
 pub use server::{bind, connect, ServerHandle};

@@ -286,6 +286,7 @@ mod tests {
     use super::*;
     use crate::proto::chunk::Message;
     use crate::proto::message::type_id;
+    use crate::runtime::MergeWindows;
 
     fn message(type_id: u8, timestamp: u32, payload: &[u8]) -> Message {
         Message {
@@ -324,7 +325,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_publication_is_recorded_whole_and_finalized_when_the_publisher_leaves() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         let path = temp_path("whole");
         let (_recording, done) = start(&hub, path.clone());
         let mut meta = b"\x02\x00\x0d@setDataFrame".to_vec();
@@ -372,7 +373,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_recording_started_mid_stream_starts_with_configs_then_the_gop_keyframe() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         hub.publish(&message(type_id::VIDEO, 0, &[0x17, 0, 0, 0, 0, 1]));
         hub.publish(&message(type_id::VIDEO, 0, &[0x17, 1, 0, 0, 0, 2]));
         hub.publish(&message(type_id::VIDEO, 40, &[0x27, 1, 0, 0, 0, 3]));
@@ -405,7 +406,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_that_cannot_be_created_or_written_ends_the_recording_with_an_error() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         let missing = std::env::temp_dir().join("rtmpapi-no-such-dir/x.flv");
         let (_recording, done) = start(&hub, missing);
         let s = summary(done).await;

@@ -12,11 +12,15 @@
 //! audio and data also wait for the next video frame, at most that long, so a player
 //! gets one write per video frame instead of one per message: on loopback most of a
 //! relay's CPU is the kernel's cost per write (BENCHMARKS.md), and an audio/video stream
-//! is about 40 % video messages. The default window is zero: latency first.
+//! is about 40 % video messages. RTMP players and FLV players (HTTP-FLV, WebSocket-FLV)
+//! each have their own window ([`MergeWindows`]): RTMP players' is zero by default
+//! (latency first), FLV players' 40 ms (a browser's MSE player buffers far more).
 //!
 //! FLV consumers (a recording; `flv_sink`) get the same join burst and the same live
 //! messages, each framed once as an FLV tag for all of them, queued under the hub's lock
-//! in the flush that takes the messages (no merge wait: nothing there pays per write).
+//! in the flush that takes the messages. Outputs (a recording, the HLS muxer) pay
+//! nothing per write: with no FLV player they get each read of the publisher at once,
+//! otherwise they go with the FLV players' merged writes.
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -67,7 +71,7 @@ pub enum SinkKind {
     /// per write).
     Output,
     /// A player on a network connection (HTTP-FLV, WebSocket-FLV): its writes are
-    /// merged as RTMP players' are (one per video frame); with `stays` it stays when
+    /// merged, with the FLV players' merge window ([`MergeWindows`]); with `stays` it stays when
     /// the publisher leaves and gets the next publication, as RTMP players do,
     /// otherwise it ends with the publication.
     Player { stays: bool },
@@ -110,12 +114,76 @@ struct HubState {
     players: Vec<Player>,
     sinks: Vec<Sink>,
     messages: u64,
-    /// Messages published since the players were last sent what was published: the
-    /// last `pending.len()` of `messages`.
-    pending: Vec<Cached>,
-    pending_bytes: usize,
-    /// When the oldest pending message was published.
-    pending_since: Option<Instant>,
+    /// Messages published since the RTMP players were last sent what was published.
+    pending: Pending,
+    /// Messages published since the FLV consumers were last sent what was published.
+    flv_pending: Pending,
+}
+
+/// Messages published since a group of consumers was last sent what was published:
+/// the last `items.len()` of the hub's `messages`.
+#[derive(Default)]
+struct Pending {
+    items: Vec<Cached>,
+    bytes: usize,
+    /// When the oldest of them was published.
+    since: Option<Instant>,
+}
+
+impl Pending {
+    fn push(&mut self, item: Cached) {
+        if self.items.is_empty() {
+            self.since = Some(Instant::now());
+        }
+        self.bytes += item.payload.len();
+        self.items.push(item);
+    }
+
+    fn take(&mut self) -> Vec<Cached> {
+        self.bytes = 0;
+        self.since = None;
+        std::mem::take(&mut self.items)
+    }
+
+    /// When these must go out if nothing else sends them first, waiting at most
+    /// `window` for a video frame; `None`: now (a video frame is pending, the window is
+    /// zero, or the bytes reached [`MERGE_MAX_BYTES`]).
+    fn deadline(&self, window: Duration) -> Option<Instant> {
+        let holds = !window.is_zero()
+            && self.bytes < MERGE_MAX_BYTES
+            && !self.items.iter().any(|i| i.type_id == type_id::VIDEO);
+        holds.then_some(self.since? + window)
+    }
+}
+
+/// How long audio and data may wait for the next video frame, to reach a player in one
+/// write with it: for RTMP players and for FLV players (HTTP-FLV, WebSocket-FLV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeWindows {
+    pub rtmp: Duration,
+    pub flv: Duration,
+}
+
+impl MergeWindows {
+    /// No merging for any player: every publisher read goes out at once.
+    #[cfg(test)]
+    pub const NONE: Self = Self {
+        rtmp: Duration::ZERO,
+        flv: Duration::ZERO,
+    };
+}
+
+impl Default for MergeWindows {
+    /// RTMP players: none (each read of the publisher goes out at once). FLV players:
+    /// 40 ms, a frame at 25 fps — a browser's MSE player buffers hundreds of ms
+    /// whatever the server does, and one write per video frame instead of one per
+    /// message halves what each such player costs (BENCHMARKS.md, HTTP-FLV).
+    fn default() -> Self {
+        Self {
+            rtmp: Duration::ZERO,
+            flv: Duration::from_millis(40),
+        }
+    }
 }
 
 /// Statistics of a hub.
@@ -133,7 +201,7 @@ pub struct HubStats {
 pub struct Hub {
     state: Mutex<HubState>,
     gop_limit: usize,
-    merge_window: Duration,
+    merge: MergeWindows,
 }
 
 /// Pending bytes that go out at once, whatever the merge window: a merged write stays
@@ -290,13 +358,13 @@ fn frame_for(item: &Cached, chunk_size: u32, stream_id: u32, timestamp: u32) -> 
 
 impl Hub {
     /// A hub caching at most `gop_limit` bytes of the current group of pictures, whose
-    /// audio and data wait at most `merge_window` for the next video frame (zero: every
-    /// publisher read goes out at once).
-    pub fn new(gop_limit: usize, merge_window: Duration) -> Self {
+    /// audio and data wait for the next video frame at most as long as `merge` says
+    /// for each kind of player (zero: every publisher read goes out at once).
+    pub fn new(gop_limit: usize, merge: MergeWindows) -> Self {
         Self {
             state: Mutex::new(HubState::default()),
             gop_limit,
-            merge_window,
+            merge,
         }
     }
 
@@ -349,59 +417,96 @@ impl Hub {
         state.last_timestamp = msg.timestamp;
         state.has_video |= msg.type_id == type_id::VIDEO;
         self.remember(&mut state, &item, class.as_ref(), msg);
-        if state.pending.is_empty() {
-            state.pending_since = Some(Instant::now());
-        }
-        state.pending_bytes += item.payload.len();
+        state.flv_pending.push(item.clone());
         state.pending.push(item);
     }
 
-    /// When what is pending must go out if nothing else sends it first; `None`: now.
-    fn merge_deadline(&self, state: &HubState) -> Option<Instant> {
-        let holds = !self.merge_window.is_zero()
-            && state.pending_bytes < MERGE_MAX_BYTES
-            && !state.pending.iter().any(|i| i.type_id == type_id::VIDEO);
-        holds.then_some(state.pending_since? + self.merge_window)
-    }
-
-    /// [`Self::flush_players`] if what is pending is due at `now`: a video frame is
-    /// pending, the oldest message has waited the merge window, or the pending bytes
-    /// reached [`MERGE_MAX_BYTES`]. Otherwise returns when it will be due; the
-    /// publisher's reader calls this after each read, and flushes at that time if no
-    /// read came first. With no players nothing waits.
+    /// [`Self::flush_players`] for each kind of player whose pending messages are due at
+    /// `now`: a video frame is pending, the oldest message has waited the merge window,
+    /// or the pending bytes reached [`MERGE_MAX_BYTES`]. Returns when the rest will be
+    /// due; the publisher's reader calls this after each read, and again at that time if
+    /// no read came first. With no players of a kind nothing waits for them.
     pub fn flush_players_when_due(&self, now: Instant) -> Option<Instant> {
         self.flush(Some(now))
     }
 
-    /// Sends every player the messages published since the last call, in one pass
-    /// over the players, so that they go out to each in one vectored write. The hub's
-    /// lock is not held while writing.
+    /// Sends every player and FLV consumer the messages published since the last call,
+    /// in one pass over the players, so that they go out to each in one vectored write.
+    /// The hub's lock is not held while writing to RTMP players.
     pub fn flush_players(&self) {
         self.flush(None);
     }
 
-    fn take_pending(state: &mut HubState) -> Vec<Cached> {
-        state.pending_bytes = 0;
-        state.pending_since = None;
-        std::mem::take(&mut state.pending)
-    }
-
     /// The flush of both: `now` asks whether what is pending is due yet.
     fn flush(&self, now: Option<Instant>) -> Option<Instant> {
+        let flv_deadline = self.flush_flv(now);
+        let rtmp_deadline = self.flush_rtmp(now);
+        match (rtmp_deadline, flv_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The pending messages of a kind of player if they are due at `now` (always, with
+    /// `now` `None` or no player of the kind waiting for merged writes); otherwise when
+    /// they will be.
+    fn take_due(
+        pending: &mut Pending,
+        window: Duration,
+        merged: bool,
+        now: Option<Instant>,
+    ) -> Result<Vec<Cached>, Option<Instant>> {
+        if pending.items.is_empty() {
+            return Err(None);
+        }
+        if let Some(now) = now.filter(|_| merged) {
+            match pending.deadline(window) {
+                Some(deadline) if now < deadline => return Err(Some(deadline)),
+                _ => {}
+            }
+        }
+        Ok(pending.take())
+    }
+
+    /// Offers the FLV consumers their due messages, each framed once as an FLV tag:
+    /// queued under the hub's lock (a player's feed writes them at once if its socket
+    /// is idle).
+    fn flush_flv(&self, now: Option<Instant>) -> Option<Instant> {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let merged = state.sinks.iter().any(|s| s.kind != SinkKind::Output);
+        let items = match Self::take_due(&mut state.flv_pending, self.merge.flv, merged, now) {
+            Ok(items) => items,
+            Err(deadline) => return deadline,
+        };
+        let first = state.messages + 1 - items.len() as u64;
+        let keyframe_at = items.iter().position(|i| i.role == MediaRole::Keyframe);
+        let has_video = state.has_video;
+        state.sinks.retain_mut(|sink| {
+            if !sink.feed.is_open() {
+                return false;
+            }
+            let skip = (sink.joined_after + 1).saturating_sub(first) as usize;
+            let waiting = sink.waiting_for_keyframe && has_video;
+            sink.feed
+                .offer(deliverable(&items, skip, waiting).filter_map(|(_, item)| item.flv_frame()));
+            sink.waiting_for_keyframe &= keyframe_at.is_none_or(|k| k < skip);
+            true
+        });
+        None
+    }
+
+    /// Writes the RTMP players their due messages, encoded once per (chunk size,
+    /// message stream id), from the calling task.
+    fn flush_rtmp(&self, now: Option<Instant>) -> Option<Instant> {
         let (items, due) = {
-            let mut state = self.state();
-            if state.pending.is_empty() {
-                return None;
-            }
-            let merged =
-                !state.players.is_empty() || state.sinks.iter().any(|s| s.kind != SinkKind::Output);
-            if let Some(now) = now.filter(|_| merged) {
-                match self.merge_deadline(&state) {
-                    Some(deadline) if now < deadline => return Some(deadline),
-                    _ => {}
-                }
-            }
-            let items = Self::take_pending(&mut state);
+            let mut guard = self.state();
+            let state = &mut *guard;
+            let merged = !state.players.is_empty();
+            let items = match Self::take_due(&mut state.pending, self.merge.rtmp, merged, now) {
+                Ok(items) => items,
+                Err(deadline) => return deadline,
+            };
             let first = state.messages + 1 - items.len() as u64;
             let keyframe_at = items.iter().position(|i| i.role == MediaRole::Keyframe);
             let mut due = Vec::with_capacity(state.players.len());
@@ -419,18 +524,6 @@ impl Hub {
                 });
                 // It starts at the first keyframe it is sent, not one its burst skipped.
                 player.waiting_for_keyframe &= keyframe_at.is_none_or(|k| k < skip);
-                true
-            });
-            state.sinks.retain_mut(|sink| {
-                if !sink.feed.is_open() {
-                    return false;
-                }
-                let skip = (sink.joined_after + 1).saturating_sub(first) as usize;
-                let waiting = sink.waiting_for_keyframe && has_video;
-                sink.feed.offer(
-                    deliverable(&items, skip, waiting).filter_map(|(_, item)| item.flv_frame()),
-                );
-                sink.waiting_for_keyframe &= keyframe_at.is_none_or(|k| k < skip);
                 true
             });
             (items, due)
@@ -634,7 +727,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_payload_in_pieces_is_joined_once_only_when_players_will_write_it() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         // A keyframe, then an inter frame (FLV frame type 1, then 2; codec 7, AVC).
         let in_pieces = |timestamp, first_byte| Message {
             csid: 6,
@@ -663,7 +756,7 @@ mod tests {
 
     #[test]
     fn every_tracks_configs_are_cached_and_only_the_default_tracks_keyframes_start_a_gop() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         let message = |type_id, timestamp, payload: &[u8]| Message {
             csid: 6,
             timestamp,
@@ -729,7 +822,13 @@ mod tests {
     #[tokio::test]
     async fn audio_waits_for_the_next_video_frame_at_most_the_merge_window() {
         let window = Duration::from_millis(40);
-        let hub = Hub::new(1 << 20, window);
+        let hub = Hub::new(
+            1 << 20,
+            MergeWindows {
+                rtmp: window,
+                flv: window,
+            },
+        );
         let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
         hub.add_player(player, 1);
         let message = |type_id, payload: &[u8]| Message {
@@ -780,7 +879,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_idle_player_gets_audio_at_once_without_a_merge_window() {
-        let hub = Hub::new(1 << 20, Duration::ZERO);
+        let hub = Hub::new(1 << 20, MergeWindows::NONE);
         let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
         hub.add_player(player, 1);
         let audio = Message {
@@ -801,9 +900,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn flv_players_wait_their_own_merge_window_while_rtmp_players_get_audio_at_once() {
+        let hub = Hub::new(1 << 20, MergeWindows::default());
+        let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
+        hub.add_player(player, 1);
+        let (feed, sink) = super::super::flv_sink::flv_sink(1 << 20);
+        hub.add_flv_sink(feed, SinkKind::Player { stays: true });
+        let audio = Message {
+            csid: 4,
+            timestamp: 0,
+            type_id: type_id::AUDIO,
+            stream_id: 1,
+            fmt: 0,
+            payload: Bytes::from_static(&[0xaf, 1, 5]).into(),
+        };
+        let burst = sink.queued_bytes();
+        hub.publish(&audio);
+        let deadline = hub
+            .flush_players_when_due(Instant::now())
+            .expect("the FLV player's audio waits");
+        assert!(deadline <= Instant::now() + MergeWindows::default().flv);
+        let got = received(&mut peer, Duration::from_millis(100)).await;
+        assert_eq!(
+            (got.len(), got[7]),
+            (12 + 3, type_id::AUDIO),
+            "RTMP: at once"
+        );
+        assert_eq!(sink.queued_bytes(), burst, "FLV: not yet");
+        assert_eq!(hub.flush_players_when_due(deadline), None);
+        // One FLV tag: an 11-byte header, the 3 bytes, the 4-byte previous tag size.
+        assert_eq!(sink.queued_bytes(), burst + 11 + 3 + 4);
+        assert!(received(&mut peer, Duration::from_millis(50))
+            .await
+            .is_empty());
+    }
+
+    #[tokio::test]
     async fn a_backed_up_player_gets_what_comes_meanwhile_merged_in_its_writers_next_write() {
         use tokio::io::AsyncReadExt;
-        let hub = Hub::new(1 << 30, Duration::ZERO);
+        let hub = Hub::new(1 << 30, MergeWindows::NONE);
         let (player, _reader, writer, mut peer) = super::super::connection::test_handle(1).await;
         hub.add_player(player.clone(), 1);
         let message = |type_id, payload: Bytes| Message {
@@ -862,7 +997,13 @@ mod tests {
 
     #[tokio::test]
     async fn what_waits_goes_out_when_the_publisher_leaves_and_never_waits_without_players() {
-        let hub = Hub::new(1 << 20, Duration::from_secs(5));
+        let hub = Hub::new(
+            1 << 20,
+            MergeWindows {
+                rtmp: Duration::from_secs(5),
+                flv: Duration::from_secs(5),
+            },
+        );
         let audio = Message {
             csid: 4,
             timestamp: 0,
@@ -877,7 +1018,7 @@ mod tests {
             None,
             "no players"
         );
-        assert!(hub.state().pending.is_empty());
+        assert!(hub.state().pending.items.is_empty());
 
         let (player, _reader, _writer, mut peer) = super::super::connection::test_handle(1).await;
         hub.add_player(player, 1);
@@ -893,7 +1034,13 @@ mod tests {
 
     #[tokio::test]
     async fn flv_sinks_share_one_framing_per_message_and_get_the_join_burst() {
-        let hub = Hub::new(1 << 20, Duration::from_secs(5));
+        let hub = Hub::new(
+            1 << 20,
+            MergeWindows {
+                rtmp: Duration::from_secs(5),
+                flv: Duration::from_secs(5),
+            },
+        );
         let message = |type_id, timestamp, payload: &'static [u8]| Message {
             csid: 6,
             timestamp,
