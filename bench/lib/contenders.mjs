@@ -33,31 +33,36 @@ async function waitForPort(port, child, timeoutMs = 10_000) {
 
 /**
  * A server started by a shell command under bench/README.md's contract (it prints
- * "listening on rtmp://host:PORT"; env PORT=0 RTMP_QUIET=1).
+ * "listening on rtmp://host:PORT"; env PORT=0 RTMP_QUIET=1), with `baseEnv` added to
+ * its environment.
  * @returns {Contender}
  */
-export function commandContender(cmd, fields = {}) {
+export function commandContender(cmd, fields = {}, baseEnv = {}) {
   return {
     id: cmd,
     name: cmd,
     missing: () => null,
     version: () => '',
     /** @param {object} [env] - added to the server's environment (e.g. HTTP_PORT) */
-    async start(env) {
-      const { child, port } = await startServer(cmd, env)
+    async start(env = {}) {
+      const { child, port } = await startServer(cmd, { ...baseEnv, ...env })
       return { child, port, stop: () => stopProcess(child) }
     },
     ...fields,
   }
 }
 
-/** @type {Contender} */
+/**
+ * node-rtmpapi as `npm start` serves it (examples/server.js); its HTTP side (HTTP-FLV, HLS,
+ * the player page) only when the workload passes HTTP_PORT, so no run binds port 8000.
+ * @type {Contender}
+ */
 export const ours = commandContender(`${process.execPath} examples/server.js`, {
   id: 'ours',
   name: 'node-rtmpapi',
   missing: () => (existsSync(path.join(ROOT, 'binding.js')) ? null : 'the addon is not built: run `npm install` at the repo root'),
   version: () => JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
-})
+}, { HTTP_PORT: '' })
 
 /** @type {Contender} */
 export const nms = commandContender(`${process.execPath} bench/contenders/nms.js`, {
@@ -67,13 +72,13 @@ export const nms = commandContender(`${process.execPath} bench/contenders/nms.js
   version: () => JSON.parse(readFileSync(NMS_PACKAGE, 'utf8')).version,
 })
 
-/** node-rtmpapi with HTTP-FLV (flvHttpHandler on HTTP_PORT): the HTTP-FLV fan-out. */
-export const oursHttpFlv = commandContender(`${process.execPath} bench/contenders/ours-httpflv.mjs`, {
-  id: 'ours-httpflv',
-  name: 'node-rtmpapi',
+/** examples/server.js's live server with no HLS output (`hls: false`): the HLS workload's baseline. */
+export const oursNoHls = commandContender(`${process.execPath} bench/contenders/ours-no-hls.js`, {
+  id: 'ours-no-hls',
+  name: 'node-rtmpapi without HLS',
   missing: ours.missing,
   version: ours.version,
-})
+}, { HTTP_PORT: '' })
 
 /** @type {Contender} */
 export const nginx = {

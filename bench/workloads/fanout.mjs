@@ -28,12 +28,12 @@ export async function prepare() {
 const key = (type, ts) => `${type}:${ts}`
 
 /**
- * Publishes `tags` to `port` in real time (each tag written when its timestamp is due);
- * `sent` maps "type:timestamp" to the time of its write.
+ * Publishes `tags` to `port` as live/`name` in real time (each tag written when its
+ * timestamp is due); `sent` maps "type:timestamp" to the time of its write.
  */
-export function pacedPublisher(port, tags) {
+export function pacedPublisher(port, tags, name = STREAM) {
   const sent = new Map()
-  const { sock, ready } = rawSession(port, { afterHandshake: publisherOpening(port, STREAM, CHUNK_SIZE) })
+  const { sock, ready } = rawSession(port, { afterHandshake: publisherOpening(port, name, CHUNK_SIZE) })
   let stopped = false
   const done = (async () => {
     await ready
