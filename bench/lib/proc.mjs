@@ -81,10 +81,11 @@ export function cpuSampler(pid) {
  * Spawns a process (`file` + `args`, or `sh -c "exec CMD"` when `args` is null so the pid is
  * the command's own), draining its stdout and keeping the tail of its stderr.
  */
-export function startCommand(file, args, { env = {}, cwd = ROOT } = {}) {
+export function startCommand(file, args, { env = {}, cwd = ROOT, stdin = 'ignore' } = {}) {
+  const stdio = [stdin, 'pipe', 'pipe']
   const child = args === null
-    ? spawn('/bin/sh', ['-c', `exec ${file}`], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(file, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('/bin/sh', ['-c', `exec ${file}`], { cwd, env: { ...process.env, ...env }, stdio })
+    : spawn(file, args, { cwd, env: { ...process.env, ...env }, stdio })
   children.add(child)
   child.on('exit', () => children.delete(child))
   let stderr = ''

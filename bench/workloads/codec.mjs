@@ -17,7 +17,7 @@ export function missing() {
  * @returns {{ case: string, unit: string, ours: number, rml: number, ratio: number, runs: number }[]}
  */
 export function run({ runs = 9 } = {}) {
-  const build = spawnSync('cargo', ['build', '--release', '--quiet', '--manifest-path', MANIFEST], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] })
+  const build = spawnSync('cargo', ['build', '--release', '--quiet', '--manifest-path', MANIFEST, '--target-dir', path.join(ROOT, 'bench/codec/target')], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] })
   if (build.status !== 0) throw new Error(`cargo build of bench/codec failed (${build.status})`)
   const r = spawnSync(path.join(ROOT, 'bench/codec/target/release/rtmp-codec-bench'), ['--runs', String(runs), '--json'], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`bench/codec failed (${r.status}): ${r.stderr}`)

@@ -1,11 +1,13 @@
 // Fan-out and latency: one publisher at real-time speed (the ~6 Mb/s 720p25 fixture's
 // tags, paced by their timestamps from this process, so each message's send time is
-// known), N light players that read and discard, and one probe player that decodes the
-// stream and times each message from its write by the publisher to its arrival.
+// known), N players that read and discard (bench/loadgen, another process), and one probe
+// player in this process that decodes the stream and times each message from its write
+// by the publisher to its arrival.
 import { fileURLToPath } from 'node:url'
 import { makeFlv } from '../../__test__/helpers/ffmpeg.mjs'
-import { chunked, connectClient, lightPlayer, play, publisherOpening, rawSession } from '../../__test__/helpers/rtmp-client.mjs'
+import { chunked, connectClient, play, publisherOpening, rawSession } from '../../__test__/helpers/rtmp-client.mjs'
 import { readFlv, TAG_AUDIO, TAG_VIDEO } from '../../__test__/helpers/flv.mjs'
+import { startPlayers } from '../lib/loadgen.mjs'
 import { procStats, sleep } from '../lib/proc.mjs'
 import { percentile } from '../lib/stats.mjs'
 
@@ -54,52 +56,69 @@ export function pacedPublisher(port, tags, name = STREAM) {
 }
 
 /**
- * Measures one contender at `players` light players over `seconds`: server CPU (% of one
+ * Server CPU (% of a core) and the load generator's over `seconds` with `players` open,
+ * each player's receive rate (bits/s), and when the interval began (t0).
+ */
+export async function measurePlayers(serverPid, players, seconds) {
+  const before = await players.report()
+  const s0 = procStats(serverPid)
+  const g0 = procStats(players.pid)
+  const t0 = performance.now()
+  await sleep(seconds * 1000)
+  const after = await players.report()
+  const wall = (performance.now() - t0) / 1000
+  const s1 = procStats(serverPid)
+  const g1 = procStats(players.pid)
+  if (after.open < after.bytes.length) throw new Error(`${after.bytes.length - after.open} players were closed while measured`)
+  return {
+    t0,
+    cpuPercent: 100 * (s1.cpu - s0.cpu) / wall,
+    loadgenCpuPercent: 100 * (g1.cpu - g0.cpu) / wall,
+    rssKb: s1.rssKb,
+    rates: after.bytes.map((b, i) => (b - before.bytes[i]) * 8 / wall),
+  }
+}
+
+/**
+ * Measures one contender at `players` players over `seconds`: server CPU (% of one
  * core), RSS and RSS per player, players per core, how many kept real time (≥ 90 % of the
- * stream's bitrate), and the probe's publish-to-player delay (p50/p99 ms, of all its audio
- * and video messages, and of each kind alone).
+ * stream's bitrate), the load generator's CPU, and the probe's publish-to-player delay
+ * (p50/p99 ms, of all its audio and video messages, and of each kind alone).
  */
 export async function run(contender, { players = 100, seconds = 8 } = {}) {
   const { tags, bits } = await prepare()
   const server = await contender.start()
   const pid = server.child.pid
   const publisher = pacedPublisher(server.port, tags)
-  const list = []
-  let probe
+  let probe, list
   try {
     await sleep(1500)
     const rss0 = procStats(pid).rssKb
     probe = await connectClient(server.port, 'live')
     play(probe, STREAM)
-    for (let i = 0; i < players; i++) list.push(lightPlayer(server.port, STREAM))
+    list = await startPlayers({ kind: 'rtmp', port: server.port, stream: STREAM, n: players })
     await sleep(2000) // joins and GOP bursts settle
-    const start = list.map((p) => p.bytes)
     const firstProbe = probe.messages.length
-    const s0 = procStats(pid)
-    const t0 = performance.now()
-    await sleep(seconds * 1000)
-    const wall = (performance.now() - t0) / 1000
-    const s1 = procStats(pid)
+    const m = await measurePlayers(pid, list, seconds)
     const tEnd = performance.now()
-    const rates = list.map((p, i) => (p.bytes - start[i]) * 8 / wall)
     const delays = []
     const byType = { audio: [], video: [] }
-    for (const m of probe.messages.slice(firstProbe)) {
-      const at = publisher.sent.get(key(m.type === 'audio' ? TAG_AUDIO : TAG_VIDEO, m.timestamp))
-      if ((m.type === 'audio' || m.type === 'video') && at !== undefined && at >= t0 && m.at <= tEnd) {
-        delays.push(m.at - at)
-        byType[m.type].push(m.at - at)
+    for (const msg of probe.messages.slice(firstProbe)) {
+      const at = publisher.sent.get(key(msg.type === 'audio' ? TAG_AUDIO : TAG_VIDEO, msg.timestamp))
+      if ((msg.type === 'audio' || msg.type === 'video') && at !== undefined && at >= m.t0 && msg.at <= tEnd) {
+        delays.push(msg.at - at)
+        byType[msg.type].push(msg.at - at)
       }
     }
     if (delays.length < seconds * 10) throw new Error(`${contender.name}: the probe player matched only ${delays.length} messages to the publisher's`)
-    const cpuPercent = 100 * (s1.cpu - s0.cpu) / wall
     return {
-      cpuPercent,
-      playersPerCore: players / (cpuPercent / 100),
-      rssMb: s1.rssKb / 1024,
-      rssPerPlayerKb: (s1.rssKb - rss0) / (players + 1),
-      keptUp: rates.filter((r) => r >= 0.9 * bits).length / players,
-      minMbps: Math.min(...rates) / 1e6,
+      cpuPercent: m.cpuPercent,
+      playersPerCore: players / (m.cpuPercent / 100),
+      rssMb: m.rssKb / 1024,
+      rssPerPlayerKb: (m.rssKb - rss0) / (players + 1),
+      keptUp: m.rates.filter((r) => r >= 0.9 * bits).length / players,
+      minMbps: Math.min(...m.rates) / 1e6,
+      loadgenCpuPercent: m.loadgenCpuPercent,
       latencyP50: percentile(delays, 50),
       latencyP99: percentile(delays, 99),
       videoP50: percentile(byType.video, 50),
@@ -108,7 +127,7 @@ export async function run(contender, { players = 100, seconds = 8 } = {}) {
       audioP99: percentile(byType.audio, 99),
     }
   } finally {
-    for (const p of list) p.sock.destroy()
+    await list?.stop()
     probe?.sock.destroy()
     publisher.stop()
     await publisher.done.catch(() => {})
@@ -118,14 +137,23 @@ export async function run(contender, { players = 100, seconds = 8 } = {}) {
 
 /**
  * The largest N of `ladder` (ascending) at which every player kept real time: runs
- * `run` at each step until one fails. 0 if the first step fails.
+ * `run` at each step until one fails (or cannot open its players). 0 if the first step
+ * fails. Also the load generator's CPU at the last step that ran, and that step.
  */
 export async function runMax(contender, { ladder = [100, 200, 400], seconds = 5 } = {}) {
   let best = 0
+  let last = {}
   for (const n of ladder) {
-    const r = await run(contender, { players: n, seconds })
+    let r
+    try {
+      r = await run(contender, { players: n, seconds })
+    } catch (e) {
+      last = { ...last, failedAt: n, failure: e.message }
+      break
+    }
+    last = { loadgenCpuPercent: r.loadgenCpuPercent, lastN: n, keptUp: r.keptUp }
     if (r.keptUp < 1) break
     best = n
   }
-  return { maxPlayers: best }
+  return { maxPlayers: best, ...last }
 }
