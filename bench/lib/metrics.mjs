@@ -45,7 +45,7 @@ export const METRICS = [
   { workload: 'ingest', key: 'mbps', label: 'Ingest: throughput (FFmpeg-bound)', unit: 'MB/s', better: 'higher' },
   { workload: 'fanout-max', key: 'maxPlayers', label: 'Fan-out: largest N all in real time', unit: 'players', better: 'higher',
     targets: { nms: { max: 1 / 3, text: 'ours ≥ 3× nms: ratio ≤ 0.33' }, nginx: { max: 1, text: 'ours ≥ nginx: ratio ≤ 1' } } },
-  { workload: 'fanout-max', key: 'loadgenCpuPercent', label: 'Fan-out: load generator CPU at the largest N tried', unit: '% core', better: 'lower' },
+  { workload: 'fanout-max', key: 'loadgenCpuPercent', label: 'Fan-out ladder: load generator CPU at the last step measured', unit: '% core', better: 'lower' },
   { workload: 'httpflv', key: 'cpuPercent', label: 'HTTP-FLV fan-out: server CPU', unit: '% core', better: 'lower',
     targets: { nms: { min: 3, text: 'ours ≤ 1/3 of nms: ratio ≥ 3' } } },
   { workload: 'httpflv', key: 'cpuVsOwnRtmp', label: 'HTTP-FLV fan-out: CPU ÷ our RTMP fan-out at the same N', unit: 'ratio', better: 'lower',
