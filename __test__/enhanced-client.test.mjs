@@ -289,7 +289,7 @@ test('a reconnect request that cannot be followed is an ERR_RTMP_RECONNECT error
   t.after(() => origin.close());
   const client = new RtmpClient();
   await client.connect(`rtmp://127.0.0.1:${origin.port}/live/stay`);
-  const failed = once(client, 'error');
+  const failed = once(client, 'error', { signal: AbortSignal.timeout(10_000) });
   await client.publish();
   const [err] = await failed;
   assert.equal(err.code, 'ERR_RTMP_RECONNECT');

@@ -179,9 +179,17 @@ class RtmpClient extends EventEmitter {
    * @param {string} [name] - defaults to the stream name of the connect URL
    */
   async publish(name = this.url.stream, type = 'live') {
-    const { info } = await this._publishOn(this.session, name, type);
-    this._publication = { name, type, configs: new MediaConfigs(), metadata: null, hasVideo: false };
-    return info;
+    // Set before the answer: a reconnect request a server sends right after
+    // NetStream.Publish.Start (often in the same read) must find the publication.
+    const publication = { name, type, configs: new MediaConfigs(), metadata: null, hasVideo: false };
+    this._publication = publication;
+    try {
+      const { info } = await this._publishOn(this.session, name, type);
+      return info;
+    } catch (err) {
+      if (this._publication === publication) this._publication = null;
+      throw err;
+    }
   }
 
   /** releaseStream, FCPublish, createStream, publish on `session`; resolves { info, streamId }. */
