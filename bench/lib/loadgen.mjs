@@ -26,7 +26,7 @@ export function build() {
 /**
  * Starts `n` players: `{ kind: 'rtmp', port, stream }` (rtmp://127.0.0.1:port/live/stream)
  * or `{ kind: 'http', port, path }`; resolves once every player opened or failed (throws
- * if any failed).
+ * if any failed, or if they have not all opened within max(30 s, 10 ms per player)).
  * @returns {Promise<{ pid: number, report: () => Promise<{ bytes: number[], open: number, failed: number }>, stop: () => Promise<void> }>}
  */
 export async function startPlayers({ kind, port, stream = 'bench', path: urlPath, n }) {
@@ -42,7 +42,16 @@ export async function startPlayers({ kind, port, stream = 'bench', path: urlPath
   createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)))
   const next = () => new Promise((resolve, reject) => (exited ? reject(new Error(exited)) : waiting.push({ resolve, reject })))
   const stop = () => { child.stdin.end(); return stopProcess(child) }
-  const ready = await next()
+  // A server saturated by the joins' GOP bursts may never let every player open: that
+  // step has failed, it does not hang the ladder.
+  const openMs = Math.max(30_000, n * 10)
+  let timer
+  const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(null), openMs) })
+  const ready = await Promise.race([next(), timedOut]).finally(() => clearTimeout(timer))
+  if (!ready) {
+    await stop()
+    throw new Error(`${n} ${kind} players did not all open within ${openMs / 1000} s`)
+  }
   if (ready.failed > 0) {
     await stop()
     throw new Error(`${ready.failed} of ${n} ${kind} players failed to open (e.g. ${ready.error})`)

@@ -29,25 +29,40 @@ export async function prepare() {
 
 const key = (type, ts) => `${type}:${ts}`
 
+/** An AVC or AAC sequence header (sent once, before the first loop's media). */
+const isConfig = (t) => t.data[1] === 0 && (t.type === TAG_AUDIO ? t.data[0] >> 4 === 10 : (t.data[0] & 0x0f) === 7)
+
 /**
  * Publishes `tags` to `port` as live/`name` in real time (each tag written when its
- * timestamp is due); `sent` maps "type:timestamp" to the time of its write.
+ * timestamp is due), looping the fixture until stopped (timestamps go on, configs are
+ * not sent again), so that a ladder step whose players take long to open still
+ * measures a live stream; `sent` maps "type:timestamp" to the time of its write.
  */
 export function pacedPublisher(port, tags, name = STREAM) {
   const sent = new Map()
   const { sock, ready } = rawSession(port, { afterHandshake: publisherOpening(port, name, CHUNK_SIZE) })
+  const media = tags.filter((t) => !isConfig(t))
+  const loopMs = tags.at(-1).timestamp + 40
   let stopped = false
   const done = (async () => {
     await ready
     await sleep(300) // the publish is accepted before media flows
     const t0 = performance.now()
+    let queue = tags
+    let offset = 0
     let i = 0
-    while (!stopped && i < tags.length) {
+    while (!stopped) {
       const now = performance.now() - t0
-      for (; i < tags.length && tags[i].timestamp <= now; i++) {
-        const t = tags[i]
-        sock.write(chunked(t.type === TAG_AUDIO ? 4 : 6, t.type, 1, t.data, { timestamp: t.timestamp, chunkSize: CHUNK_SIZE }))
-        sent.set(key(t.type, t.timestamp), performance.now())
+      for (; i < queue.length && queue[i].timestamp + offset <= now; i++) {
+        const t = queue[i]
+        const timestamp = t.timestamp + offset
+        sock.write(chunked(t.type === TAG_AUDIO ? 4 : 6, t.type, 1, t.data, { timestamp, chunkSize: CHUNK_SIZE }))
+        sent.set(key(t.type, timestamp), performance.now())
+      }
+      if (i === queue.length) {
+        queue = media
+        offset += loopMs
+        i = 0
       }
       await sleep(4)
     }
