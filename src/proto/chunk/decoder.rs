@@ -8,10 +8,12 @@ use super::{validate_chunk_size, Message, Payload, DEFAULT_CHUNK_SIZE};
 use crate::proto::{Limits, ProtoError};
 
 /// Pieces of payload at least this long are kept as slices of the input buffer; shorter
-/// ones are copied, since a slice keeps its whole input buffer alive. So a message held
-/// (in a cache, a send queue) keeps at most (input buffer size ÷ `MIN_SLICE`) times its
-/// length alive: 32 with the runtime's 64 KiB reads. Publishers' media chunks are
-/// larger (4096 bytes and up; FFmpeg takes the server's chunk size).
+/// ones are copied, since a slice keeps its whole input buffer alive, unless their
+/// message already holds a slice of the same buffer (a message's short last chunk).
+/// So a message held (in a cache, a send queue) keeps at most (input buffer size ÷
+/// `MIN_SLICE`) times its length alive: 32 with the runtime's 64 KiB reads.
+/// Publishers' media chunks are larger (4096 bytes and up; FFmpeg takes the server's
+/// chunk size).
 pub const MIN_SLICE: usize = 2048;
 
 /// A message being reassembled (§5.3.1): the pieces of payload received so far.
@@ -27,6 +29,8 @@ struct Partial {
     sliced: usize,
     /// Pieces to make room for at the first slice.
     expected_pieces: usize,
+    /// The [`ChunkDecoder::buffer`] generation of the last slice taken.
+    sliced_from: Option<u64>,
 }
 
 impl Partial {
@@ -40,10 +44,19 @@ impl Partial {
         }
     }
 
-    /// Moves `n` bytes from the front of `input` into the message: as a slice when the
-    /// piece is long and `may_slice`, copied otherwise.
-    fn take(&mut self, input: &mut BytesMut, n: usize, message_len: usize, may_slice: bool) {
-        if n >= MIN_SLICE && may_slice {
+    /// Moves `n` bytes from the front of `input` (of generation `buffer`) into the
+    /// message: as a slice when `may_slice` and the piece is long or lies in a buffer
+    /// the message already holds a slice of; copied otherwise.
+    fn take(
+        &mut self,
+        input: &mut BytesMut,
+        n: usize,
+        message_len: usize,
+        may_slice: bool,
+        buffer: u64,
+    ) {
+        if may_slice && (n >= MIN_SLICE || self.sliced_from == Some(buffer)) {
+            self.sliced_from = Some(buffer);
             if self.parts.capacity() == 0 {
                 self.parts.reserve_exact(self.expected_pieces);
             }
@@ -126,7 +139,32 @@ pub struct ChunkDecoder {
     buffered: usize,
     /// How many of them are slices of input buffers.
     sliced: usize,
+    /// Generation of the input buffer: it changes when a call's `input` is not the
+    /// buffer the last call left (a reallocation), see [`InputMark`].
+    buffer: u64,
+    /// Where the last call left `input`.
+    left: InputMark,
     limits: Limits,
+}
+
+/// The start and end of an input buffer's unread part and spare room, as addresses.
+/// Two inputs with the same mark and room to spare are the same allocation: the
+/// earlier one's region `start..end` is alive while a message holds a slice of it, so
+/// no other allocation overlaps it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct InputMark {
+    start: usize,
+    end: usize,
+}
+
+impl InputMark {
+    fn of(input: &BytesMut) -> Self {
+        let start = input.as_ptr() as usize;
+        Self {
+            start,
+            end: start + input.capacity(),
+        }
+    }
 }
 
 impl ChunkDecoder {
@@ -137,6 +175,8 @@ impl ChunkDecoder {
             pending: None,
             buffered: 0,
             sliced: 0,
+            buffer: 0,
+            left: InputMark::default(),
             limits,
         }
     }
@@ -173,6 +213,16 @@ impl ChunkDecoder {
     /// Consumes bytes from `input` until one message is complete (`Some`) or more
     /// input is needed (`None`). Errors are sticky: the session must be closed.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
+        let mark = InputMark::of(input);
+        if mark != self.left || mark.start == mark.end {
+            self.buffer += 1;
+        }
+        let result = self.decode_from(input);
+        self.left = InputMark::of(input);
+        result
+    }
+
+    fn decode_from(&mut self, input: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
         loop {
             if let Some(pending) = self.pending {
                 let progress = self.read_payload(pending, input);
@@ -338,7 +388,7 @@ impl ChunkDecoder {
         }
         let may_slice = self.sliced + n <= self.limits.max_sliced_bytes;
         let sliced_before = partial.sliced;
-        partial.take(input, n, message_len, may_slice);
+        partial.take(input, n, message_len, may_slice, self.buffer);
         self.sliced += partial.sliced - sliced_before;
         self.buffered += n;
         let remaining = pending.remaining - n;

@@ -418,15 +418,53 @@ fn long_chunk_payloads_are_slices_of_the_input_and_short_ones_are_copied() {
     let msgs: Vec<Message> = std::iter::from_fn(|| dec.decode(&mut input).unwrap()).collect();
     assert_eq!(msgs.len(), 3);
 
-    // 4096 + 4096 + 1808: the last piece is below MIN_SLICE and copied.
+    // 4096 + 4096 + 1808: the last piece is below MIN_SLICE but in the buffer the
+    // message already holds slices of, so it is a slice too.
     assert_eq!(msgs[0].payload, video[..]);
     let lens: Vec<usize> = msgs[0].payload.parts().iter().map(Bytes::len).collect();
     assert_eq!(lens, [4096, 4096, 1808]);
-    assert_eq!(sliced_from(&msgs[0].payload, &whole), [true, true, false]);
+    assert_eq!(sliced_from(&msgs[0].payload, &whole), [true, true, true]);
     // A short message in one chunk is copied, a long one is a slice.
     assert_eq!(sliced_from(&msgs[1].payload, &whole), [false]);
     assert_eq!(sliced_from(&msgs[2].payload, &whole), [true]);
     assert_eq!(msgs[2].payload, keyframe[..]);
+}
+
+#[test]
+fn a_short_piece_is_a_slice_only_in_a_buffer_its_message_already_holds() {
+    let message: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+    let mut enc = ChunkEncoder::default();
+    enc.set_chunk_size(4096).unwrap();
+    let mut wire = BytesMut::new();
+    enc.encode(&header(6, 0, 9, 1), &message, &mut wire);
+    let first = 12 + 4096 + 1;
+    for same_buffer in [true, false] {
+        let mut dec = ChunkDecoder::new(Limits::default());
+        dec.set_chunk_size(4096).unwrap();
+        let mut input = BytesMut::with_capacity(wire.len());
+        input.extend_from_slice(&wire[..first]);
+        let before = input.as_ptr_range();
+        assert_eq!(dec.decode(&mut input).unwrap(), None);
+        let mut other = BytesMut::new();
+        let rest = if same_buffer {
+            // Appended within its capacity: the same allocation.
+            input.extend_from_slice(&wire[first..]);
+            &mut input
+        } else {
+            other.extend_from_slice(&wire[first..]);
+            &mut other
+        };
+        let after = rest.as_ptr_range();
+        let msg = dec.decode(rest).unwrap().unwrap();
+        assert_eq!(msg.payload, message[..]);
+        let last = msg.payload.parts()[1].as_ptr();
+        assert!(before.contains(&msg.payload.parts()[0].as_ptr()));
+        assert_eq!(
+            after.contains(&last),
+            same_buffer,
+            "same buffer: {same_buffer}"
+        );
+    }
 }
 
 #[test]
