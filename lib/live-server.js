@@ -72,6 +72,28 @@ function sessionTotals(session) {
  * The live server: an RtmpServer (listen, address, events, getConnections, ref/unref)
  * that runs the publish/play flow itself. See README "The live server".
  */
+/** Where a session's {@link SessionState} is kept on it. */
+const SESSION_STATE = Symbol('liveServerSession');
+
+/** The maps of a session that has no stream yet: read, never written. */
+const NO_STREAMS = new Map();
+
+/**
+ * What the live server keeps of one RTMP session: its app and the LiveStreams it
+ * publishes and plays, by message stream id. The maps are made on first use: an idle
+ * session has none.
+ */
+class SessionState {
+  constructor() {
+    this.app = '';
+    this.nextStreamId = 0;
+    /** @type {Map<number, LiveStream>} */
+    this.published = NO_STREAMS;
+    /** @type {Map<number, LiveStream>} */
+    this.playing = NO_STREAMS;
+  }
+}
+
 class LiveServer extends RtmpServer {
   /** @param {import('../index.js').LiveServerOptions} [options] */
   constructor(options = {}) {
@@ -82,6 +104,7 @@ class LiveServer extends RtmpServer {
     } = options;
     super(null, { ...serverOptions, pauseOnStreamCommands: true });
     this._onSession = (session) => this._startSession(session);
+    this._makeSessionListeners();
     this._log = logger || consoleLogger(quiet);
     this._authorize = authorize;
     this._onStream = onStream;
@@ -324,22 +347,34 @@ class LiveServer extends RtmpServer {
   }
 
   _startSession(session) {
-    const state = { app: '', nextStreamId: 0, published: new Map(), playing: new Map() };
-    const { remoteAddress, remotePort } = session.sock;
-    this._log.info('session from', remoteAddress, remotePort);
-    session.msg.loop(null, {
-      amf0cmd: (chunk) => this._onCommand(session, chunk, state),
-      amf3cmd: (chunk) => this._onCommand(session, chunk, state),
-    });
-    session.on('error', (err) => this._log.error('session error', remoteAddress, err.code, err.message));
-    session.on('close', () => {
-      for (const id of [...state.published.keys(), ...state.playing.keys()]) this._endStream(session, state, id);
-      const t = sessionTotals(session);
-      this._closedTotals.receivedBytes += t.receivedBytes;
-      this._closedTotals.sentBytes += t.sentBytes;
-      this._closedTotals.droppedMessages += t.droppedMessages;
-      this._log.info('session closed', remoteAddress, remotePort);
-    });
+    session[SESSION_STATE] = new SessionState();
+    this._log.info('session from', session.sock.remoteAddress, session.sock.remotePort);
+    session.msg.loop(null, this._sessionHandlers);
+    session.on('error', this._sessionErrorListener);
+    session.on('close', this._sessionCloseListener);
+  }
+
+  /** The listeners every session shares (an idle server holds thousands of sessions). */
+  _makeSessionListeners() {
+    const server = this;
+    const onCommand = (chunk) => this._onCommand(chunk.session, chunk, chunk.session[SESSION_STATE]);
+    this._sessionHandlers = { amf0cmd: onCommand, amf3cmd: onCommand };
+    this._sessionErrorListener = function onSessionError(err) {
+      server._log.error('session error', this.sock.remoteAddress, err.code, err.message);
+    };
+    this._sessionCloseListener = function onSessionClose() {
+      server._endSession(this);
+    };
+  }
+
+  _endSession(session) {
+    const state = session[SESSION_STATE];
+    for (const id of [...state.published.keys(), ...state.playing.keys()]) this._endStream(session, state, id);
+    const t = sessionTotals(session);
+    this._closedTotals.receivedBytes += t.receivedBytes;
+    this._closedTotals.sentBytes += t.sentBytes;
+    this._closedTotals.droppedMessages += t.droppedMessages;
+    this._log.info('session closed', session.sock.remoteAddress, session.sock.remotePort);
   }
 
   _onCommand(session, chunk, state) {
@@ -436,6 +471,7 @@ class LiveServer extends RtmpServer {
     if (stream.publisher) return this._refuse(session, msgStreamId, 'publish', `${stream.name} is already being published.`);
     this._startRecording(stream, session);
     stream.setPublisher(session, msgStreamId, { emit: this._emitMedia });
+    if (state.published === NO_STREAMS) state.published = new Map();
     state.published.set(msgStreamId, stream);
     session.sendStreamBegin(msgStreamId);
     session.sendStatus(msgStreamId, { code: 'NetStream.Publish.Start', description: `${stream.name} is now published.` });
@@ -456,6 +492,7 @@ class LiveServer extends RtmpServer {
     session.sendStatus(msgStreamId, { code: 'NetStream.Play.Reset', description: `Playing and resetting ${stream.name}.` });
     session.sendStatus(msgStreamId, { code: 'NetStream.Play.Start', description: `Started playing ${stream.name}.` });
     session.sendData(['|RtmpSampleAccess', true, true], 0, msgStreamId);
+    if (state.playing === NO_STREAMS) state.playing = new Map();
     state.playing.set(msgStreamId, stream);
     stream.addPlayer(session, msgStreamId);
     this._log.info(`playing ${stream.name} (${stream.players.size} players)`);

@@ -12,6 +12,7 @@ mod listener;
 mod record;
 mod relay;
 mod server;
+mod shutdown;
 mod tls;
 #[cfg(unix)]
 mod tls_front;
