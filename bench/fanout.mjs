@@ -6,7 +6,7 @@
 // Usage: node bench/fanout.mjs [--players 50,100,200] [--seconds 10] [--server "CMD"] [--json]
 import os from 'node:os'
 import { parseArgs } from 'node:util'
-import { commandContender } from './lib/contenders.mjs'
+import { commandContender, NPM_START } from './lib/contenders.mjs'
 import { fmt, textTable } from './lib/stats.mjs'
 import { prepare, run } from './workloads/fanout.mjs'
 
@@ -14,7 +14,7 @@ const { values: args } = parseArgs({
   options: {
     players: { type: 'string', default: '50,100,200' },
     seconds: { type: 'string', default: '10' },
-    server: { type: 'string', default: 'node examples/server.js' },
+    server: { type: 'string', default: NPM_START },
     json: { type: 'boolean', default: false },
   },
 })

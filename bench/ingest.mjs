@@ -6,6 +6,7 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { ffmpegPath } from '../__test__/helpers/ffmpeg.mjs'
 import { freePort } from '../__test__/helpers/process.mjs'
+import { NPM_START } from './lib/contenders.mjs'
 import { CLK_TCK, sleep, startCommand, startServer, stopProcess } from './lib/proc.mjs'
 import { median, textTable } from './lib/stats.mjs'
 import { FIXTURE, prepare, publishOnce } from './workloads/ingest.mjs'
@@ -17,7 +18,7 @@ process.on('uncaughtException', (e) => { console.error(`ingest: ${e.message}`); 
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
-    server: { type: 'string', default: 'node examples/server.js' },
+    server: { type: 'string', default: NPM_START },
     json: { type: 'boolean', default: false },
     // Hidden: a command started once per run that accepts one publish on {port} and exits,
     // e.g. FFmpeg as a listener: --target-cmd '{ffmpeg} -listen 1 -i rtmp://127.0.0.1:{port}/live/bench -f null -'

@@ -53,11 +53,24 @@ export function commandContender(cmd, fields = {}, baseEnv = {}) {
 }
 
 /**
+ * `npm start`'s command (package.json's scripts.start: `node [options] examples/server.js`),
+ * which our contenders and the standalone benchmarks' default server run as it is.
+ */
+export const NPM_START = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start
+
+/** `node [options]` of {@link NPM_START}, with this process's node binary. */
+const NODE = (() => {
+  const match = /^node((?: --\S+)*) examples\/server\.js$/.exec(NPM_START)
+  if (!match) throw new Error(`package.json scripts.start is not "node [options] examples/server.js": ${NPM_START}`)
+  return `${process.execPath}${match[1]}`
+})()
+
+/**
  * node-rtmpapi as `npm start` serves it (examples/server.js); its HTTP side (HTTP-FLV, HLS,
  * the player page) only when the workload passes HTTP_PORT, so no run binds port 8000.
  * @type {Contender}
  */
-export const ours = commandContender(`${process.execPath} examples/server.js`, {
+export const ours = commandContender(`${NODE} examples/server.js`, {
   id: 'ours',
   name: 'node-rtmpapi',
   missing: () => (existsSync(path.join(ROOT, 'binding.js')) ? null : 'the addon is not built: run `npm install` at the repo root'),
@@ -73,7 +86,7 @@ export const nms = commandContender(`${process.execPath} bench/contenders/nms.js
 })
 
 /** examples/server.js's live server with no HLS output (`hls: false`): the HLS workload's baseline. */
-export const oursNoHls = commandContender(`${process.execPath} bench/contenders/ours-no-hls.js`, {
+export const oursNoHls = commandContender(`${NODE} bench/contenders/ours-no-hls.js`, {
   id: 'ours-no-hls',
   name: 'node-rtmpapi without HLS',
   missing: ours.missing,
