@@ -735,6 +735,9 @@ async fn read_loop(
                     }
                     if pause {
                         held = true;
+                        // Paused until the app decides, which an authorize can make
+                        // long, and every player joining at once is paused together.
+                        keep_only_waiting_bytes(&mut input);
                         break;
                     }
                 }
@@ -745,6 +748,15 @@ async fn read_loop(
             let permit = credits.clone().acquire_owned().await.ok();
             sink.batch(handle.id(), batch.take(permit));
         }
+    }
+}
+
+/// Keeps the bytes waiting in `input` in a buffer of their own size, giving back the
+/// rest of the room a read reserved ([`Reader::read_some`]: 64 KiB, so 6.4 MB for 100
+/// players paused at once, which the allocator then kept).
+fn keep_only_waiting_bytes(input: &mut BytesMut) {
+    if input.capacity() > input.len() {
+        *input = BytesMut::from(&input[..]);
     }
 }
 
@@ -891,6 +903,18 @@ impl EventSink for NoSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paused_reader_keeps_its_waiting_bytes_and_no_more_room() {
+        let mut input = BytesMut::with_capacity(64 * 1024);
+        input.extend_from_slice(b"the next command");
+        keep_only_waiting_bytes(&mut input);
+        assert_eq!(&input[..], b"the next command");
+        assert_eq!(input.capacity(), input.len());
+        let mut empty = BytesMut::with_capacity(64 * 1024);
+        keep_only_waiting_bytes(&mut empty);
+        assert_eq!(empty.capacity(), 0);
+    }
 
     /// An idle session's memory is mostly what its two tasks' futures hold, whatever
     /// state they wait in (BENCHMARKS.md: ~11 KB per idle session, against nginx-rtmp's
