@@ -68,10 +68,6 @@ function sessionTotals(session) {
   return { receivedBytes: s.bytesIn, sentBytes: s.bytesOut, droppedMessages: s.droppedVideo + s.droppedAudio };
 }
 
-/**
- * The live server: an RtmpServer (listen, address, events, getConnections, ref/unref)
- * that runs the publish/play flow itself. See README "The live server".
- */
 /** Where a session's {@link SessionState} is kept on it. */
 const SESSION_STATE = Symbol('liveServerSession');
 
@@ -94,6 +90,10 @@ class SessionState {
   }
 }
 
+/**
+ * The live server: an RtmpServer (listen, address, events, getConnections, ref/unref)
+ * that runs the publish/play flow itself. See README "The live server".
+ */
 class LiveServer extends RtmpServer {
   /** @param {import('../index.js').LiveServerOptions} [options] */
   constructor(options = {}) {

@@ -100,10 +100,9 @@ struct Shared {
     /// Held by whoever is writing to the socket (the writer task, or a
     /// [`ConnectionHandle::relay_now`] caller), so that writes keep the queue's order.
     writing: AtomicBool,
+    /// How the app asked the connection to stop; read for every relayed message
+    /// (an atomic load).
     shutdown: ShutdownSignal,
-    /// `shutdown` is still [`Shutdown::Running`]: read for every relayed message, so
-    /// kept next to `writing`.
-    open: AtomicBool,
     /// Whether received Acknowledgements go to the app (see
     /// [`ConnectionHandle::set_deliver_acks`]).
     deliver_acks: AtomicBool,
@@ -153,7 +152,6 @@ impl ConnectionHandle {
             }),
             wake_writer: Notify::new(),
             writing: AtomicBool::new(false),
-            open: AtomicBool::new(true),
             deliver_acks: AtomicBool::new(true),
             shutdown: ShutdownSignal::new(),
             publishing: Mutex::new(None),
@@ -189,7 +187,7 @@ impl ConnectionHandle {
     }
 
     fn is_open(&self) -> bool {
-        self.shared.open.load(Ordering::Acquire)
+        self.shared.shutdown.get() == Shutdown::Running
     }
 
     /// Runs `f` on the session and wakes the writer. Returns false when the queued
@@ -491,14 +489,12 @@ impl ConnectionHandle {
 
     /// Flushes queued bytes, then closes the connection.
     pub fn end(&self) {
-        self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.end();
         self.shared.wake_writer.notify_one();
     }
 
     /// Closes the connection now.
     pub fn destroy(&self) {
-        self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.set(Shutdown::Destroy);
         self.shared.wake_writer.notify_one();
     }
@@ -506,7 +502,6 @@ impl ConnectionHandle {
     /// Fault injection for tests: makes the connection's reader task panic.
     #[cfg(any(test, feature = "test-hooks"))]
     pub fn inject_panic(&self) {
-        self.shared.open.store(false, Ordering::Release);
         self.shared.shutdown.set(Shutdown::InjectedPanic);
     }
 }
