@@ -25,9 +25,9 @@ use crate::proto::session::{Counters, Event, Session, Windows};
 /// Bytes handed to one vectored write.
 const WRITE_SIZE: usize = 256 * 1024;
 
-/// Buffers the writer task keeps room for between writes. A join burst (a GOP) takes
-/// thousands at once; the room it grew is given back, so that an idle player does not
-/// keep it.
+/// Buffers the writer task keeps room for between writes. One write of a join burst
+/// takes up to [`WRITE_SIZE`] of queued frames, hundreds of header and payload buffers;
+/// the room it grew is given back, so that an idle player does not keep it.
 const KEPT_PARTS: usize = 32;
 
 /// Least time between two warnings of media dropped for one slow peer, in ms.
