@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -52,6 +52,23 @@ struct Shared {
     pumps: Mutex<HashMap<u64, oneshot::Sender<Handover>>>,
     /// None once the listener is closed: handshakes still running then are dropped.
     on_connection: Mutex<Option<OnConnection>>,
+}
+
+impl Shared {
+    // The locks are taken poisoned or not: a panic while one was held (in the app's
+    // connection callback, say) must not turn every later accept, takeover and close
+    // into a panic too, close() being called from JS.
+    fn pumps(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<Handover>>> {
+        self.pumps
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn on_connection(&self) -> MutexGuard<'_, Option<OnConnection>> {
+        self.on_connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// A listening HTTPS/WSS front (see the module doc).
@@ -97,7 +114,7 @@ impl TlsFront {
     /// Stops listening; connections already accepted go on.
     pub fn close(&self) {
         self.accept.abort();
-        self.shared.on_connection.lock().unwrap().take();
+        self.shared.on_connection().take();
     }
 
     /// Takes connection `id` away from Node: the receiver gets its TLS session once
@@ -110,13 +127,7 @@ impl TlsFront {
                 "the TLS connection has closed",
             ))
         };
-        let ask = self
-            .shared
-            .pumps
-            .lock()
-            .unwrap()
-            .remove(&id)
-            .ok_or_else(gone)?;
+        let ask = self.shared.pumps().remove(&id).ok_or_else(gone)?;
         let (handover, session) = oneshot::channel();
         ask.send(handover).map_err(|_| gone())?;
         Ok(session)
@@ -155,11 +166,11 @@ async fn accept_loop(listener: TcpListener, tls: TlsServer, shared: Arc<Shared>)
                 return;
             };
             let (ask, asked) = oneshot::channel();
-            shared.pumps.lock().unwrap().insert(id, ask);
+            shared.pumps().insert(id, ask);
             {
-                let on_connection = shared.on_connection.lock().unwrap();
+                let on_connection = shared.on_connection();
                 let Some(on_connection) = on_connection.as_ref() else {
-                    shared.pumps.lock().unwrap().remove(&id);
+                    shared.pumps().remove(&id);
                     return;
                 };
                 on_connection(TlsAccepted {
@@ -169,7 +180,7 @@ async fn accept_loop(listener: TcpListener, tls: TlsServer, shared: Arc<Shared>)
                 });
             }
             pump(session, ours, asked).await;
-            shared.pumps.lock().unwrap().remove(&id);
+            shared.pumps().remove(&id);
         });
     }
 }
