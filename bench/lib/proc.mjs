@@ -78,6 +78,40 @@ export function cpuSampler(pid) {
 }
 
 /**
+ * Samples a process's RSS every 100 ms until stopped; `stop()` returns the mean (KB).
+ * A live server's RSS swings with what it keeps per stream (an LL-HLS window gains and
+ * drops a segment of ~1.5 MB every GOP), so one read at a random phase of that swing
+ * moved "RSS per player" at 100 players by ±15 KB; the mean of a window a GOP or longer
+ * does not.
+ */
+export function rssSampler(pid) {
+  let sum = 0
+  let n = 0
+  const sample = () => {
+    try {
+      sum += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
+      n++
+    } catch { /* gone: the mean is of what was read */ }
+  }
+  sample()
+  const timer = setInterval(sample, 100)
+  return {
+    stop() {
+      clearInterval(timer)
+      sample()
+      return sum / n
+    },
+  }
+}
+
+/** The mean RSS (KB) of a process over the next `ms`, sampled every 100 ms. */
+export async function meanRssKb(pid, ms) {
+  const sampler = rssSampler(pid)
+  await sleep(ms)
+  return sampler.stop()
+}
+
+/**
  * Spawns a process (`file` + `args`, or `sh -c "exec CMD"` when `args` is null so the pid is
  * the command's own), draining its stdout and keeping the tail of its stderr.
  */

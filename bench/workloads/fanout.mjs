@@ -8,7 +8,7 @@ import { makeFlv } from '../../__test__/helpers/ffmpeg.mjs'
 import { chunked, connectClient, play, publisherOpening, rawSession } from '../../__test__/helpers/rtmp-client.mjs'
 import { readFlv, TAG_AUDIO, TAG_VIDEO } from '../../__test__/helpers/flv.mjs'
 import { startPlayers } from '../lib/loadgen.mjs'
-import { procStats, sleep } from '../lib/proc.mjs'
+import { meanRssKb, procStats, rssSampler, sleep } from '../lib/proc.mjs'
 import { percentile } from '../lib/stats.mjs'
 
 export const FIXTURE = fileURLToPath(new URL('../fixtures/fanout-720p25-6M-40s.flv', import.meta.url))
@@ -23,6 +23,14 @@ export const FIXTURE_OPTS = { seconds: 40, width: 1280, height: 720, fps: 25, go
  * at 100 players, 64 at 200). The window's 7 segments, the one being cut and a GOP to spare.
  */
 export const STEADY_STREAM_MS = (7 + 2) * 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
+/** A GOP of the fixture: the RSS baseline is the mean over the last one of the steady wait. */
+export const BASELINE_MS = 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
+
+/** The RSS baseline (KB): the mean over the last GOP of {@link STEADY_STREAM_MS}. */
+export async function steadyBaselineRssKb(pid) {
+  await sleep(STEADY_STREAM_MS - BASELINE_MS)
+  return meanRssKb(pid, BASELINE_MS)
+}
 const STREAM = 'bench'
 const CHUNK_SIZE = 4096
 
@@ -82,14 +90,17 @@ export function pacedPublisher(port, tags, name = STREAM) {
 
 /**
  * Server CPU (% of a core) and the load generator's over `seconds` with `players` open,
- * each player's receive rate (bits/s), and when the interval began (t0).
+ * the server's mean RSS over that time (KB), each player's receive rate (bits/s), and
+ * when the interval began (t0).
  */
 export async function measurePlayers(serverPid, players, seconds) {
   const before = await players.report()
   const s0 = procStats(serverPid)
   const g0 = procStats(players.pid)
+  const rss = rssSampler(serverPid)
   const t0 = performance.now()
   await sleep(seconds * 1000)
+  const rssKb = rss.stop()
   const after = await players.report()
   const wall = (performance.now() - t0) / 1000
   const s1 = procStats(serverPid)
@@ -99,15 +110,15 @@ export async function measurePlayers(serverPid, players, seconds) {
     t0,
     cpuPercent: 100 * (s1.cpu - s0.cpu) / wall,
     loadgenCpuPercent: 100 * (g1.cpu - g0.cpu) / wall,
-    rssKb: s1.rssKb,
+    rssKb,
     rates: after.bytes.map((b, i) => (b - before.bytes[i]) * 8 / wall),
   }
 }
 
 /**
  * Measures one contender at `players` players over `seconds`: server CPU (% of one
- * core), RSS and RSS per player (the growth from a baseline read once the stream is
- * steady, {@link STEADY_STREAM_MS}), players per core, how many kept real time (≥ 90 % of the
+ * core), RSS and RSS per player (the growth of the mean RSS from a baseline taken once
+ * the stream is steady, {@link steadyBaselineRssKb}), players per core, how many kept real time (≥ 90 % of the
  * stream's bitrate), the load generator's CPU, and the probe's publish-to-player delay
  * (p50/p99 ms, of all its audio and video messages, and of each kind alone). A probe
  * that matched too few messages is an error unless `probeOptional` (the ladder, which
@@ -121,8 +132,9 @@ export async function run(contender, { players = 100, seconds = 8, probeOptional
   let probe, list
   try {
     // The ladder judges real time alone: its RSS figures are not reported.
-    await sleep(probeOptional ? 1500 : STEADY_STREAM_MS)
-    const rss0 = procStats(pid).rssKb
+    let rss0 = 0
+    if (probeOptional) await sleep(1500)
+    else rss0 = await steadyBaselineRssKb(pid)
     probe = await connectClient(server.port, 'live')
     play(probe, STREAM)
     list = await startPlayers({ kind: 'rtmp', port: server.port, stream: STREAM, n: players })

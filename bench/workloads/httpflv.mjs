@@ -4,8 +4,8 @@
 // how many players kept real time (≥ 90 % of the stream's bitrate), the generator's CPU.
 import { freePort } from '../../__test__/helpers/process.mjs'
 import { startPlayers } from '../lib/loadgen.mjs'
-import { procStats, sleep } from '../lib/proc.mjs'
-import { measurePlayers, pacedPublisher, prepare, STEADY_STREAM_MS } from './fanout.mjs'
+import { sleep } from '../lib/proc.mjs'
+import { measurePlayers, pacedPublisher, prepare, steadyBaselineRssKb } from './fanout.mjs'
 
 /**
  * @param {{ start: (env?: object) => Promise<{ child, port, stop }> , name: string }} contender -
@@ -19,8 +19,7 @@ export async function run(contender, { players = 100, seconds = 8 } = {}) {
   const publisher = pacedPublisher(server.port, tags)
   let list
   try {
-    await sleep(STEADY_STREAM_MS)
-    const rss0 = procStats(pid).rssKb
+    const rss0 = await steadyBaselineRssKb(pid)
     list = await startPlayers({ kind: 'http', port: httpPort, path: '/live/bench.flv', n: players })
     await sleep(2000) // joins and GOP bursts settle
     const m = await measurePlayers(pid, list, seconds)
