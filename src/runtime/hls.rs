@@ -17,6 +17,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use super::flv_sink::{flv_sink, FlvSink};
+use super::memory::release_freed_heap;
 use super::{tokio_handle, Hub, RuntimeError, SinkKind};
 use crate::proto::chunk::Payload;
 use crate::proto::flv;
@@ -219,6 +220,7 @@ async fn mux(shared: Arc<Shared>, sink: Arc<FlvSink>, epoch: u64) {
             if current.epoch != epoch {
                 return;
             }
+            let oldest = current.segmenter.segments().front().map(|s| s.msn);
             let mut completed = false;
             for frame in frames.drain(..) {
                 let Some(header) = frame.parts.first().and_then(|h| flv::read_tag_header(h)) else {
@@ -230,6 +232,10 @@ async fn mux(shared: Arc<Shared>, sink: Arc<FlvSink>, epoch: u64) {
                     current
                         .segmenter
                         .push(header.tag_type, header.timestamp, &payload, now);
+            }
+            if oldest.is_some() && current.segmenter.segments().front().map(|s| s.msn) != oldest {
+                // A segment left the window: its megabyte or more is free heap now.
+                release_freed_heap();
             }
             completed
         };

@@ -9,6 +9,7 @@ mod flv_player;
 mod flv_sink;
 mod hls;
 mod listener;
+mod memory;
 mod record;
 mod relay;
 mod server;
