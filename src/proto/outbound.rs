@@ -57,9 +57,10 @@ impl Item {
 /// Buffers handed to one vectored write (below the kernel's IOV_MAX of 1024).
 pub const MAX_IOVECS: usize = 256;
 
-/// Items an empty queue keeps room for; a larger queue (a join burst) gives its room
-/// back once drained, so each idle player does not keep the room of its burst.
-const KEPT_CAPACITY: usize = 16;
+/// Items an empty queue keeps room for: a player written to directly has a frame or
+/// two queued at a time. A larger queue (a join burst, a backed-up socket) gives its
+/// room back once drained, so each player does not keep the room of its burst.
+const KEPT_CAPACITY: usize = 4;
 
 /// What happened to a media frame offered to the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,11 +25,6 @@ use crate::proto::session::{Counters, Event, Session, Windows};
 /// Bytes handed to one vectored write.
 const WRITE_SIZE: usize = 256 * 1024;
 
-/// Buffers the writer task keeps room for between writes. One write of a join burst
-/// takes up to [`WRITE_SIZE`] of queued frames, hundreds of header and payload buffers;
-/// the room it grew is given back, so that an idle player does not keep it.
-const KEPT_PARTS: usize = 32;
-
 /// Least time between two warnings of media dropped for one slow peer, in ms.
 const DROP_WARNING_INTERVAL_MS: u64 = 10_000;
 
@@ -801,9 +796,6 @@ async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(
                 _ = shared.shutdown.wait_for(|s| s == Shutdown::Destroy) => None,
             };
             shared.writing.store(false, Ordering::SeqCst);
-            if parts.capacity() > 4 * KEPT_PARTS {
-                parts.shrink_to(KEPT_PARTS);
-            }
             match written {
                 Some(r) => r?,
                 None => return Ok(()),
@@ -816,6 +808,10 @@ async fn write_queued(mut writer: Writer, handle: &ConnectionHandle) -> Result<(
             let _ = writer.shutdown().await;
             return Ok(());
         }
+        // The queue is written out: a player's writes go out directly from here on
+        // until its socket backs up, so the task gives back its list of buffers (one
+        // write of a join burst takes up to WRITE_SIZE of frames, hundreds of them).
+        parts = Vec::new();
         shared.wake_writer.notified().await;
     }
 }
