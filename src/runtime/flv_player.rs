@@ -43,6 +43,8 @@ use crate::proto::ws::{self, ClientFrame};
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
 /// Bytes read from an HTTP player's client per read (they are discarded).
 const DISCARD_READ: usize = 4096;
+/// Frames the player's task keeps room for between writes.
+const KEPT_FRAMES: usize = 4;
 
 /// What a player is given besides its socket.
 pub struct FlvPlayerOptions {
@@ -500,6 +502,9 @@ async fn run(
                 }
                 let parts = out.take(&frames);
                 frames.clear();
+                // The join burst hands over a GOP of frames at once; after it a plain
+                // socket is written to directly, so the room it grew is given back.
+                frames.shrink_to(KEPT_FRAMES);
                 outcome = out.write_all(&mut w, &parts).await.map(|_| None);
             }
             read = reader.read_buf(&mut input) => {
