@@ -215,12 +215,13 @@ async fn mux(shared: Arc<Shared>, sink: Arc<FlvSink>, epoch: u64) {
     let mut frames = Vec::new();
     while sink.recv(&mut frames).await {
         let now = now_ms();
-        let completed = {
+        let oldest_msn = |current: &Current| current.segmenter.segments().front().map(|s| s.msn);
+        let (completed, slid) = {
             let mut current = shared.current();
             if current.epoch != epoch {
                 return;
             }
-            let oldest = current.segmenter.segments().front().map(|s| s.msn);
+            let oldest = oldest_msn(&current);
             let mut completed = false;
             for frame in frames.drain(..) {
                 let Some(header) = frame.parts.first().and_then(|h| flv::read_tag_header(h)) else {
@@ -233,12 +234,16 @@ async fn mux(shared: Arc<Shared>, sink: Arc<FlvSink>, epoch: u64) {
                         .segmenter
                         .push(header.tag_type, header.timestamp, &payload, now);
             }
-            if oldest.is_some() && current.segmenter.segments().front().map(|s| s.msn) != oldest {
-                // A segment left the window: its megabyte or more is free heap now.
-                release_freed_heap();
-            }
-            completed
+            (
+                completed,
+                oldest.is_some() && oldest_msn(&current) != oldest,
+            )
         };
+        if slid {
+            // A segment left the window: its megabyte or more is free heap now. Not
+            // under the lock: a trim walks the allocator's free lists.
+            release_freed_heap();
+        }
         if completed {
             shared.bump();
         }
