@@ -50,8 +50,11 @@ export function procStats(pid) {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK
   }
-  return { cpu, rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)[1]) }
+  return { cpu, rssKb: rssKbOf(status) }
 }
+
+/** VmRSS (KB) of a /proc/PID/status text. */
+const rssKbOf = (status) => Number(/VmRSS:\s+(\d+)/.exec(status)[1])
 
 /** CPU seconds of a process, or null once it is gone. */
 export const cpuSeconds = (pid) => procStats(pid)?.cpu ?? null
@@ -89,7 +92,7 @@ export function rssSampler(pid) {
   let n = 0
   const sample = () => {
     try {
-      sum += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
+      sum += rssKbOf(readFileSync(`/proc/${pid}/status`, 'utf8'))
       n++
     } catch { /* gone: the mean is of what was read */ }
   }

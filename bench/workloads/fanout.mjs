@@ -24,7 +24,7 @@ export const FIXTURE_OPTS = { seconds: 40, width: 1280, height: 720, fps: 25, go
  */
 export const STEADY_STREAM_MS = (7 + 2) * 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
 /** A GOP of the fixture: the RSS baseline is the mean over the last one of the steady wait. */
-export const BASELINE_MS = 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
+const BASELINE_MS = 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
 
 /** The RSS baseline (KB): the mean over the last GOP of {@link STEADY_STREAM_MS}. */
 export async function steadyBaselineRssKb(pid) {
@@ -118,11 +118,11 @@ export async function measurePlayers(serverPid, players, seconds) {
 /**
  * Measures one contender at `players` players over `seconds`: server CPU (% of one
  * core), RSS and RSS per player (the growth of the mean RSS from a baseline taken once
- * the stream is steady, {@link steadyBaselineRssKb}), players per core, how many kept real time (≥ 90 % of the
- * stream's bitrate), the load generator's CPU, and the probe's publish-to-player delay
- * (p50/p99 ms, of all its audio and video messages, and of each kind alone). A probe
- * that matched too few messages is an error unless `probeOptional` (the ladder, which
- * judges the players alone).
+ * the stream is steady, {@link steadyBaselineRssKb}), players per core, how many kept
+ * real time (≥ 90 % of the stream's bitrate), the load generator's CPU, and the probe's
+ * publish-to-player delay (p50/p99 ms, of all its audio and video messages, and of each
+ * kind alone). A probe that matched too few messages is an error unless `probeOptional`
+ * (the ladder, which judges the players alone).
  */
 export async function run(contender, { players = 100, seconds = 8, probeOptional = false } = {}) {
   const { tags, bits } = await prepare()
