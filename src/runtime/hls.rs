@@ -212,10 +212,10 @@ impl HlsOutput {
 /// Feeds publication `epoch`'s segmenter from the sink until the sink ends (the
 /// publication ended, or a new one was attached).
 async fn mux(shared: Arc<Shared>, sink: Arc<FlvSink>, epoch: u64) {
+    let oldest_msn = |current: &Current| current.segmenter.segments().front().map(|s| s.msn);
     let mut frames = Vec::new();
     while sink.recv(&mut frames).await {
         let now = now_ms();
-        let oldest_msn = |current: &Current| current.segmenter.segments().front().map(|s| s.msn);
         let (completed, slid) = {
             let mut current = shared.current();
             if current.epoch != epoch {
