@@ -8,7 +8,7 @@
 // starts; a second publisher on a busy key is refused. Media is relayed natively (the
 // bytes never pass through JS). Ctrl-C closes it gracefully (players are told).
 //
-//   PORT=1935 HTTP_PORT=8000 node --max-semi-space-size=2 examples/server.js
+//   PORT=1935 HTTP_PORT=8000 node --max-semi-space-size=1 examples/server.js
 //   (npm start's command; the option keeps V8's young generation small: README, "Play and relay")
 //   ffmpeg -re -i input.flv -c copy -f flv rtmp://127.0.0.1:1935/live/mykey
 //   ffplay rtmp://127.0.0.1:1935/live/mykey
