@@ -23,14 +23,20 @@ export const FIXTURE_OPTS = { seconds: 40, width: 1280, height: 720, fps: 25, go
  * at 100 players, 64 at 200). The window's 7 segments, the one being cut and a GOP to spare.
  */
 export const STEADY_STREAM_MS = (7 + 2) * 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
-/** A GOP of the fixture: the RSS baseline is the mean over the last one of the steady wait. */
-const BASELINE_MS = 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
+/**
+ * How long the RSS baseline is averaged over, from {@link STEADY_STREAM_MS} on: three
+ * GOPs. Our RSS still swings by a segment or two (1.5-3 MB) as the HLS window slides
+ * and freed pages go back to the OS, so a mean over one GOP depended on where in that
+ * swing it fell (up to 0.5 MB, 5 KB per player at 100 players).
+ */
+const BASELINE_MS = 3 * 1000 * FIXTURE_OPTS.gop / FIXTURE_OPTS.fps
 
-/** The RSS baseline (KB): the mean over the last GOP of {@link STEADY_STREAM_MS}. */
+/** The RSS baseline (KB): the mean over {@link BASELINE_MS} once the stream is steady. */
 export async function steadyBaselineRssKb(pid) {
-  await sleep(STEADY_STREAM_MS - BASELINE_MS)
+  await sleep(STEADY_STREAM_MS)
   return meanRssKb(pid, BASELINE_MS)
 }
+
 const STREAM = 'bench'
 const CHUNK_SIZE = 4096
 
