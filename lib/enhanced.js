@@ -21,8 +21,18 @@ function strictArray(list) {
   return out;
 }
 
+/** The caps of a client that announced none (most of them): one frozen object for all. */
+const NO_CAPS = Object.freeze({
+  fourCcList: Object.freeze([]),
+  videoFourCcInfoMap: Object.freeze({}),
+  audioFourCcInfoMap: Object.freeze({}),
+  capsEx: 0,
+  enhanced: false,
+});
+
 /**
- * Reads the Enhanced RTMP properties of a connect command object.
+ * Reads the Enhanced RTMP properties of a connect command object (frozen
+ * {@link NO_CAPS} when it has none).
  * @param {Record<string, unknown>} cmdObj
  * @returns {{ fourCcList: string[], videoFourCcInfoMap: Record<string, number>, audioFourCcInfoMap: Record<string, number>, capsEx: number, enhanced: boolean }}
  */
@@ -33,6 +43,7 @@ function readConnectCaps(cmdObj = {}) {
   const audioFourCcInfoMap = map(cmdObj.audioFourCcInfoMap);
   const capsEx = typeof cmdObj.capsEx === 'number' ? cmdObj.capsEx : 0;
   const enhanced = list.length > 0 || Object.keys(videoFourCcInfoMap).length > 0 || Object.keys(audioFourCcInfoMap).length > 0 || capsEx !== 0;
+  if (!enhanced) return NO_CAPS;
   return { fourCcList: list, videoFourCcInfoMap, audioFourCcInfoMap, capsEx, enhanced };
 }
 

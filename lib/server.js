@@ -85,8 +85,11 @@ class SessionSocket extends EventEmitter {
  */
 function nativeSession(native, { isClient, onUnhandledError }) {
   const sock = new SessionSocket(native);
-  return new Session({ native, sock, flush() {}, onUnhandledError }, { isClient });
+  return new Session({ native, sock, flush: writtenByTheNativeSide, onUnhandledError }, { isClient });
 }
+
+/** A native session's `flush`: its writer task writes what is queued, nothing to do. */
+function writtenByTheNativeSide() {}
 
 /** Ends a natively driven session: 'error' (if any) and 'close' on it and its sock. */
 function closeNativeSession(session, err) {
@@ -175,6 +178,10 @@ class RtmpServer extends EventEmitter {
     this._refed = true;
     this._keepingAlive = true;
     this.listening = false;
+    /** What a session's unheard errors go to (one function for all sessions). */
+    this._onUnhandledError = (err, session) => {
+      if (this.listenerCount('clientError') > 0) this.emit('clientError', err, session);
+    };
     this._updateRef();
   }
 
@@ -284,12 +291,7 @@ class RtmpServer extends EventEmitter {
   }
 
   _onConnection(id, native) {
-    const session = nativeSession(native, {
-      isClient: false,
-      onUnhandledError: (err, s) => {
-        if (this.listenerCount('clientError') > 0) this.emit('clientError', err, s);
-      },
-    });
+    const session = nativeSession(native, { isClient: false, onUnhandledError: this._onUnhandledError });
     const sock = session.sock;
     this._sessions.set(id, session);
     this._closeEmitted = false;

@@ -62,30 +62,21 @@ class LiveStream extends EventEmitter {
     this.players = new Map();
     /** @type {Set<import('./flv-player.js').FlvPlayer>} HTTP-FLV and WebSocket-FLV players */
     this.flvPlayers = new Set();
-    /** The 'close' listener of each player and of the publisher, removed as they leave. */
-    this._closeListeners = new Map();
-  }
-
-  /**
-   * Removes `session` (publisher, player or both) once it closes; one listener per
-   * session, removed by `_forget` once it is neither.
-   */
-  _watch(session) {
-    if (this._closeListeners.has(session)) return;
-    const leave = () => {
-      this._closeListeners.delete(session);
-      this.removePublisher(session);
-      this.removePlayer(session);
+    /**
+     * The 'close' listener of the publisher and of every player (the session is
+     * `this`): one function for all of them, added when a session becomes one and
+     * removed when it is neither, so a player costs no closure of its own.
+     */
+    const stream = this;
+    this._onMemberClose = function onMemberClose() {
+      stream.removePublisher(this);
+      stream.removePlayer(this);
     };
-    this._closeListeners.set(session, leave);
-    session.once('close', leave);
   }
 
-  _forget(session) {
-    const leave = this._closeListeners.get(session);
-    if (!leave) return;
-    this._closeListeners.delete(session);
-    session.off('close', leave);
+  /** Whether `session` publishes or plays this stream. */
+  _isMember(session) {
+    return this.publisher === session || this.players.has(session);
   }
 
   /**
@@ -108,9 +99,9 @@ class LiveStream extends EventEmitter {
       throw err;
     }
     session._transport.native.publish(this._native, msgStreamId >>> 0, emit);
+    if (!this._isMember(session)) session.on('close', this._onMemberClose);
     this.publisher = session;
     publishedBy.set(session, this);
-    this._watch(session);
     this.emit('publish', session, msgStreamId);
   }
 
@@ -119,7 +110,7 @@ class LiveStream extends EventEmitter {
     if (!session || session !== this.publisher) return;
     this.publisher = null;
     publishedBy.delete(session);
-    if (!this.players.has(session)) this._forget(session);
+    if (!this.players.has(session)) session.off('close', this._onMemberClose);
     if (!session.closed) session._transport.native.unpublish();
     this._native.publisherLeft();
     this.emit('unpublish', session);
@@ -131,15 +122,15 @@ class LiveStream extends EventEmitter {
    */
   addPlayer(session, msgStreamId) {
     this._native.addPlayer(session._transport.native, msgStreamId >>> 0);
+    if (!this._isMember(session)) session.on('close', this._onMemberClose);
     this.players.set(session, msgStreamId);
-    this._watch(session);
     this.emit('play', session, msgStreamId);
   }
 
   /** Stops relaying to a player. */
   removePlayer(session) {
     if (!this.players.delete(session)) return;
-    if (this.publisher !== session) this._forget(session);
+    if (this.publisher !== session) session.off('close', this._onMemberClose);
     this._native.removePlayer(session._transport.native);
     this.emit('stop', session);
   }
