@@ -19,7 +19,7 @@ import * as hls from './workloads/hls.mjs'
 import * as httpflv from './workloads/httpflv.mjs'
 import * as ingest from './workloads/ingest.mjs'
 import * as intojs from './workloads/intojs.mjs'
-import { ALL, nms, ours } from './lib/contenders.mjs'
+import { ALL, nginx, nms, ours, oursNoHls } from './lib/contenders.mjs'
 import { CODEC_TARGET, METRICS, fanoutMetrics, verdict } from './lib/metrics.mjs'
 import { fmt, markdownTable, median, textTable } from './lib/stats.mjs'
 import { ffmpegPath } from '../__test__/helpers/ffmpeg.mjs'
@@ -56,6 +56,8 @@ const seconds = Number(args.seconds)
 /** How each server workload runs against one contender (fanout: one workload per N). */
 const WORKLOADS = {
   ingest: { contenders: ALL, run: (c) => ingest.run(c) },
+  // Like for like: the peers mux no HLS, our `npm start` does for every publication.
+  'ingest@no-hls': { contenders: [{ ...oursNoHls, id: 'ours' }, nms, nginx], run: (c) => ingest.run(c) },
   ...Object.fromEntries((only.has('fanout') ? playerCounts : []).map((n) =>
     [`fanout@${n}`, { contenders: ALL, run: (c) => fanout.run(c, { players: n, seconds }) }])),
   'fanout-max': { contenders: ALL, run: (c) => fanout.runMax(c, { ladder: numbers('ladder'), seconds: 5 }) },
@@ -116,7 +118,8 @@ const spread = (xs) => {
   return ok.length > 1 ? `${fmt(median(ok))} [${fmt(Math.min(...ok))}–${fmt(Math.max(...ok))}]` : fmt(median(ok))
 }
 const judged = (t, v) => (t ? `${t.text}: ${verdict(t, v)}` : '')
-const metrics = [...METRICS.slice(0, 2), ...playerCounts.flatMap(fanoutMetrics), ...METRICS.slice(2)]
+const isIngest = (m) => m.workload.startsWith('ingest')
+const metrics = [...METRICS.filter(isIngest), ...playerCounts.flatMap(fanoutMetrics), ...METRICS.filter((m) => !isIngest(m))]
 const serverRows = [['metric', 'unit', 'node-rtmpapi', 'target', ...peers.flatMap((p) => [p.name, `${p.id} ÷ ours`, 'target'])]]
 for (const m of metrics.filter((x) => results[x.workload])) {
   const mine = value(m.workload, 'ours', m.key)
