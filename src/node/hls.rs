@@ -82,7 +82,8 @@ impl NativeHls {
     #[napi(catch_unwind)]
     pub fn lookup(&self, name: String) -> Option<Buffer> {
         match self.output.lookup(&name) {
-            Lookup::Found(bytes) => Some(bytes.to_vec().into()),
+            // A copy the JS Buffer owns (a segment's parts joined here).
+            Lookup::Found(payload) => Some(payload.contiguous().into_owned().into()),
             _ => None,
         }
     }

@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::fmp4::{self, Run, Sample, TrackKind, TrackSetup};
 use super::HlsError;
@@ -67,15 +67,29 @@ pub struct Part {
     pub independent: bool,
 }
 
-/// A complete segment: its parts, concatenated in `data` (the parts are slices of it).
+/// A complete segment: its parts, in order. Its bytes are theirs, one after the other
+/// ([`Segment::payload`]); they are not joined into one buffer, which would copy every
+/// byte of the stream once more for requests that may never come (LL-HLS players fetch
+/// the parts).
 #[derive(Debug, Clone)]
 pub struct Segment {
     pub msn: u64,
-    pub data: Bytes,
     pub parts: Vec<Part>,
     pub duration_ms: u32,
     /// Wall-clock time of its first sample, ms since the Unix epoch.
     pub program_date_ms: i64,
+}
+
+impl Segment {
+    /// The segment's bytes: its parts' buffers, shared.
+    pub fn payload(&self) -> Payload {
+        Payload::from_parts(self.parts.iter().map(|p| p.data.clone()).collect())
+    }
+
+    /// Its size in bytes.
+    pub fn size(&self) -> usize {
+        self.parts.iter().map(|p| p.data.len()).sum()
+    }
 }
 
 /// The segment being cut.
@@ -111,7 +125,8 @@ impl Track {
 /// What a name asks for ([`Segmenter::lookup`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
-    Found(Bytes),
+    /// The bytes: one buffer (the init segment, a part) or a segment's parts.
+    Found(Payload),
     /// The part is the next one to be cut: wait for it (a preload hint's target).
     Pending,
     NotFound,
@@ -250,7 +265,7 @@ impl Segmenter {
             .flat_map(|o| &o.parts)
             .map(|p| p.data.len())
             .sum();
-        self.segments.iter().map(|s| s.data.len()).sum::<usize>() + open
+        self.segments.iter().map(Segment::size).sum::<usize>() + open
     }
 
     /// Takes one message (type, FLV timestamp, payload as the relay keeps it: metadata
@@ -615,29 +630,10 @@ impl Segmenter {
         if open.parts.is_empty() {
             return;
         }
-        let mut all = BytesMut::with_capacity(open.parts.iter().map(|p| p.data.len()).sum());
-        for part in &open.parts {
-            all.extend_from_slice(&part.data);
-        }
-        let data = all.freeze();
-        let mut at = 0;
-        let parts = open
-            .parts
-            .into_iter()
-            .map(|p| {
-                let len = p.data.len();
-                at += len;
-                Part {
-                    data: data.slice(at - len..at),
-                    ..p
-                }
-            })
-            .collect::<Vec<_>>();
         self.segments.push_back(Segment {
             msn: open.msn,
-            duration_ms: parts.iter().map(|p| p.duration_ms).sum(),
-            data,
-            parts,
+            duration_ms: open.parts.iter().map(|p| p.duration_ms).sum(),
+            parts: open.parts,
             program_date_ms: open.program_date_ms,
         });
         while self.segments.len() > self.config.window {
@@ -701,7 +697,10 @@ impl Segmenter {
             return Lookup::NotFound;
         };
         if rest == "init.mp4" {
-            return self.init.clone().map_or(Lookup::NotFound, Lookup::Found);
+            return self
+                .init
+                .clone()
+                .map_or(Lookup::NotFound, |init| Lookup::Found(init.into()));
         }
         let Some(rest) = rest.strip_suffix(".m4s") else {
             return Lookup::NotFound;
@@ -714,16 +713,16 @@ impl Segmenter {
         };
         if let Some(segment) = self.segments.iter().find(|s| s.msn == msn) {
             return match part {
-                None => Lookup::Found(segment.data.clone()),
+                None => Lookup::Found(segment.payload()),
                 Some(p) => segment
                     .parts
                     .get(p)
-                    .map_or(Lookup::NotFound, |p| Lookup::Found(p.data.clone())),
+                    .map_or(Lookup::NotFound, |p| Lookup::Found(p.data.clone().into())),
             };
         }
         match (&self.open, part) {
             (Some(open), Some(p)) if open.msn == msn => match open.parts.get(p) {
-                Some(part) => Lookup::Found(part.data.clone()),
+                Some(part) => Lookup::Found(part.data.clone().into()),
                 None if p == open.parts.len() && !self.ended => Lookup::Pending,
                 None => Lookup::NotFound,
             },
